@@ -1,0 +1,437 @@
+// npm run bench  (= node --expose-gc bench/bench.mjs)
+//
+// snowfall-wasm against the generators users would otherwise pick, in ONE process:
+// 3 runs x 5 rounds, contenders interleaved within each round (rotated order), medians.
+// Ratios are taken between measurements of the same round, then the median of those ratios is
+// reported: absolute times on a noisy machine only compare within one run.
+//
+// Scenarios
+//   1. floors: Date.now(); a wasm export returning i64 -> BigInt; a wasm export that reads an
+//      imported Date.now and returns i64 (hand-written modules, bench/floors.mjs)
+//   2. burst: 1000 single-id calls right after a millisecond tick (below every per-ms cap)
+//   3. sustained: one generator called continuously for 200 ms -> ids/s vs. the format cap
+//   4. bulk: getGuids(1000) right after a tick, every id read out of the BigUint64Array
+//   5. wasm size and cold start (import + first id) in a fresh child process, median of 7
+//   correctness: 100k ids in a tight loop per contender -> duplicates, order violations, throws
+//
+// Options (env): BENCH_RUNS, BENCH_ROUNDS, BENCH_BURSTS (bursts per round), BENCH_SUSTAIN_MS,
+// BENCH_COLD (cold-start samples), BENCH_ONLY=burst,sustained,bulk,cold,correct (subset).
+
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { dirname, join, relative } from 'node:path';
+import { createRequire } from 'node:module';
+import { i64ReturnFloor, nowI64ReturnFloor } from './floors.mjs';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = join(HERE, '..');
+const require = createRequire(import.meta.url);
+
+const RUNS = +(process.env.BENCH_RUNS ?? 3);
+const ROUNDS = +(process.env.BENCH_ROUNDS ?? 5);
+const BURSTS = +(process.env.BENCH_BURSTS ?? 40); // bursts of BURST_N calls per contender per round
+const BURST_N = 1000;
+const SUSTAIN_MS = +(process.env.BENCH_SUSTAIN_MS ?? 200);
+const COLD_SAMPLES = +(process.env.BENCH_COLD ?? 7);
+const CORRECT_N = 100_000;
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'burst,sustained,bulk,cold,correct').split(','));
+const EPOCH = Date.UTC(2020, 0, 1);
+const OURS = 'snowfall-wasm';
+const CAP_PER_S = 2048 * 1000; // 11-bit counter per ms
+
+const gc = globalThis.gc ?? (() => {});
+if (!globalThis.gc) console.warn('(run with --expose-gc, i.e. `npm run bench`, for steadier figures)');
+
+// ---------------------------------------------------------------- our package, if built
+function resolveExport(target, conditions) {
+  if (typeof target === 'string') return target;
+  if (Array.isArray(target)) {
+    for (const t of target) { const r = resolveExport(t, conditions); if (r) return r; }
+    return null;
+  }
+  if (target && typeof target === 'object') {
+    for (const [k, v] of Object.entries(target)) {
+      if (conditions.includes(k)) { const r = resolveExport(v, conditions); if (r) return r; }
+    }
+  }
+  return null;
+}
+
+function findOurEntry() {
+  const pj = join(ROOT, 'pkg', 'package.json');
+  if (!existsSync(pj)) return null;
+  const p = JSON.parse(readFileSync(pj, 'utf8'));
+  let exp = p.exports;
+  if (exp && typeof exp === 'object' && !Array.isArray(exp) && '.' in exp) exp = exp['.'];
+  const rel = (exp && resolveExport(exp, ['node', 'import', 'default'])) ?? p.module ?? p.main;
+  if (!rel) throw new Error('pkg/package.json has no usable entry for node/import');
+  return pathToFileURL(join(ROOT, 'pkg', rel)).href;
+}
+
+const OUR_ENTRY = findOurEntry();
+const ours = OUR_ENTRY ? await import(OUR_ENTRY) : null;
+if (!ours) console.warn('pkg/package.json not found: our rows are skipped (run `npm run build` first)');
+
+// ---------------------------------------------------------------- peers
+const { Snowflake: NodejsSnowflake } = require('nodejs-snowflake');
+const { Snowflake: SapphireSnowflake } = await import('@sapphire/snowflake');
+const FlakeId = require('flake-idgen');
+const { v7: uuidv7 } = await import('uuid');
+
+// Per-contender descriptions. `expr` is the single-id call on `ctx`; each contender gets its own
+// freshly compiled loop functions (new Function with a unique tag) so no call site is shared
+// between contenders and each stays monomorphic, as it would be in an application.
+const contenders = [];
+function contender(c) { contenders.push(c); return c; }
+
+const floorNow = contender({ name: 'floor: Date.now()', kind: 'floor', ctx: () => null, expr: 'Date.now()' });
+const floorI64 = contender({ name: 'floor: wasm export -> i64 BigInt', kind: 'floor', ctx: () => i64ReturnFloor(), expr: 'ctx()' });
+const floorNowI64 = contender({ name: 'floor: wasm(Date.now import) -> i64 BigInt', kind: 'floor', ctx: () => nowI64ReturnFloor(), expr: 'ctx()' });
+const us = ours && contender({
+  name: OURS, kind: 'ours', cap: CAP_PER_S,
+  ctx: () => new ours.Snowfall(), close: (g) => g.close?.(),
+  expr: 'ctx.getGuid()', toBig: (x) => x,
+});
+const nodejsSnowflake = contender({
+  name: 'nodejs-snowflake 2.0.1', kind: 'peer', cap: 1024 * 1000,
+  ctx: () => new NodejsSnowflake({ custom_epoch: EPOCH, instance_id: 1 }), close: (g) => g.free?.(),
+  expr: 'ctx.getUniqueID()', toBig: (x) => x,
+});
+const sapphire = contender({
+  name: '@sapphire/snowflake 3.5.5', kind: 'peer', capNote: 'none: 12-bit counter wraps without waiting',
+  ctx: () => new SapphireSnowflake(EPOCH), expr: 'ctx.generate()', toBig: (x) => x,
+});
+const flake = contender({
+  name: 'flake-idgen 1.4.0', kind: 'peer', cap: 4096 * 1000,
+  ctx: () => new FlakeId({ epoch: EPOCH, id: 1 }),
+  // sync next() throws when the 4096 per-ms sequence is exhausted; a caller has to retry
+  expr: 'ctx.next()', retry: true, toBig: (b) => b.readBigUInt64BE(0),
+});
+const uuid = contender({
+  name: 'uuid 14.0.3 v7', kind: 'peer', ctx: () => uuidv7, expr: 'ctx()', toBig: null,
+});
+const peers = [nodejsSnowflake, sapphire, flake, uuid];
+const generators = [us, ...peers].filter(Boolean);
+
+// ---------------------------------------------------------------- loop factories
+let uniq = 0;
+const tagOf = (c) => `${c.name.replace(/[^a-z0-9]+/gi, '_')}_${++uniq}`;
+const callSrc = (c) => c.retry
+  ? `{ for (;;) { try { v = ${c.expr}; break; } catch (e) { throws++; } } }`
+  : `v = ${c.expr};`;
+
+// burst(ctx, sink, n, bursts) -> ns/id: wait for a ms tick, time n calls, repeat.
+function makeBurst(c) {
+  return new Function('ctx', 'sink', 'n', 'bursts', `// burst ${tagOf(c)}
+    let total = 0, v, throws = 0;
+    for (let b = 0; b < bursts; b++) {
+      const t = Date.now(); while (Date.now() === t) {}
+      const t0 = performance.now();
+      for (let i = 0; i < n; i++) { ${callSrc(c)} sink[i] = v; }
+      total += performance.now() - t0;
+    }
+    return total * 1e6 / (n * bursts);`);
+}
+
+// sustained(ctx, sink, ms) -> ns/id over `ms` of continuous calls (clock checked every 1024).
+function makeSustained(c) {
+  return new Function('ctx', 'sink', 'ms', `// sustained ${tagOf(c)}
+    let n = 0, v, throws = 0, t;
+    const t0 = performance.now(), end = t0 + ms;
+    do {
+      for (let i = 0; i < 1024; i++) { ${callSrc(c)} sink[i] = v; }
+      n += 1024;
+      t = performance.now();
+    } while (t < end);
+    return [(t - t0) * 1e6 / n, throws];`);
+}
+
+// bulk(ctx, sink, n, bursts) -> ns/id: getGuids(n) right after a tick, every id read as bigint.
+function makeBulk(tag, getSrc) {
+  return new Function('ctx', 'sink', 'n', 'bursts', `// bulk ${tag}_${++uniq}
+    let total = 0;
+    for (let b = 0; b < bursts; b++) {
+      const t = Date.now(); while (Date.now() === t) {}
+      const t0 = performance.now();
+      const a = ${getSrc};
+      for (let i = 0; i < n; i++) sink[i] = a[i];
+      total += performance.now() - t0;
+    }
+    return total * 1e6 / (n * bursts);`);
+}
+
+// ---------------------------------------------------------------- stats
+const median = (xs) => {
+  const s = [...xs].filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (!s.length) return NaN;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const f1 = (x) => (Number.isFinite(x) ? x.toFixed(x < 10 ? 2 : x < 100 ? 1 : 0) : 'n/a');
+const fx = (x) => (Number.isFinite(x) ? `${x.toFixed(2)}x` : 'n/a');
+const fint = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : 'n/a');
+const pct = (x) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)} %` : 'n/a');
+
+// samples[scenario][name] = [{ run, round, v }]
+const samples = {};
+function record(scenario, name, run, round, v) {
+  ((samples[scenario] ??= {})[name] ??= []).push({ run, round, v });
+}
+function medOf(scenario, name) {
+  const xs = samples[scenario]?.[name];
+  if (!xs) return NaN;
+  // median of each run's median
+  const runs = [...new Set(xs.map((s) => s.run))];
+  return median(runs.map((r) => median(xs.filter((s) => s.run === r).map((s) => s.v))));
+}
+function runMeds(scenario, name) {
+  const xs = samples[scenario]?.[name] ?? [];
+  const runs = [...new Set(xs.map((s) => s.run))];
+  return runs.map((r) => median(xs.filter((s) => s.run === r).map((s) => s.v)));
+}
+// median over rounds of (a / b), both measured in the same round
+function ratioOf(scenarioA, a, scenarioB, b) {
+  const xa = samples[scenarioA]?.[a], xb = samples[scenarioB]?.[b];
+  if (!xa || !xb) return NaN;
+  const r = [];
+  for (const s of xa) {
+    const t = xb.find((u) => u.run === s.run && u.round === s.round);
+    if (t) r.push(s.v / t.v);
+  }
+  return median(r);
+}
+
+// ---------------------------------------------------------------- timed scenarios
+const sink = new Array(BURST_N).fill(0);
+const sinkS = new Array(1024).fill(0);
+const rotate = (xs, k) => xs.map((_, i) => xs[(i + k) % xs.length]);
+
+const burstFns = new Map(contenders.map((c) => [c, makeBurst(c)]));
+const sustainedFns = new Map(generators.map((c) => [c, makeSustained(c)]));
+const bulkOurs = us && makeBulk('ours_getGuids', 'ctx.getGuids(n)');
+const bulkOursNoRead = us && new Function('ctx', 'sink', 'n', 'bursts', `// bulk-noread ${++uniq}
+    let total = 0;
+    for (let b = 0; b < bursts; b++) {
+      const t = Date.now(); while (Date.now() === t) {}
+      const t0 = performance.now();
+      sink[0] = ctx.getGuids(n);
+      total += performance.now() - t0;
+    }
+    return total * 1e6 / (n * bursts);`);
+const bulkFloor = makeBulk('floor_read', 'ctx');
+const floorArray = new BigUint64Array(BURST_N).map((_, i) => (BigInt(Date.now()) << 23n) | BigInt(i << 12));
+
+// warm-up: get every loop optimised before anything is recorded (not recorded)
+{
+  const ctxs = new Map(contenders.map((c) => [c, c.ctx()]));
+  for (let i = 0; i < 3; i++) {
+    for (const c of contenders) burstFns.get(c)(ctxs.get(c), sink, BURST_N, 10);
+    for (const c of generators) sustainedFns.get(c)(ctxs.get(c), sinkS, 20);
+    if (us) {
+      bulkOurs(ctxs.get(us), sink, BURST_N, 10);
+      bulkOursNoRead(ctxs.get(us), sink, BURST_N, 10);
+    }
+    bulkFloor(floorArray, sink, BURST_N, 10);
+  }
+  for (const c of contenders) c.close?.(ctxs.get(c));
+}
+
+const t0Bench = performance.now();
+for (let run = 1; run <= RUNS; run++) {
+  // fresh generators per run
+  const ctxs = new Map(contenders.map((c) => [c, c.ctx()]));
+  for (let round = 1; round <= ROUNDS; round++) {
+    const k = (run - 1) * ROUNDS + round - 1;
+    if (ONLY.has('burst')) {
+      for (const c of rotate(contenders, k)) {
+        gc();
+        record('burst', c.name, run, round, burstFns.get(c)(ctxs.get(c), sink, BURST_N, BURSTS));
+      }
+    }
+    if (ONLY.has('bulk') && us) {
+      const order = rotate(['ours', 'ours-noread', 'floor'], k);
+      for (const which of order) {
+        gc();
+        if (which === 'ours') record('bulk', OURS, run, round, bulkOurs(ctxs.get(us), sink, BURST_N, BURSTS));
+        else if (which === 'ours-noread') record('bulk', 'getGuids only', run, round, bulkOursNoRead(ctxs.get(us), sink, BURST_N, BURSTS));
+        else record('bulk', 'floor: read BigUint64Array', run, round, bulkFloor(floorArray, sink, BURST_N, BURSTS));
+      }
+    }
+    if (ONLY.has('sustained')) {
+      for (const c of rotate(generators, k)) {
+        gc();
+        const [ns, throws] = sustainedFns.get(c)(ctxs.get(c), sinkS, SUSTAIN_MS);
+        record('sustained', c.name, run, round, ns);
+        record('sustained-throws', c.name, run, round, throws);
+      }
+    }
+    // the floor is also interleaved with the burst scenario; record it next to sustained too
+    process.stderr.write(`run ${run}/${RUNS} round ${round}/${ROUNDS} done (${((performance.now() - t0Bench) / 1000).toFixed(1)} s)\n`);
+  }
+  for (const c of contenders) c.close?.(ctxs.get(c));
+}
+
+// ---------------------------------------------------------------- correctness: 100k tight loop
+const correctness = new Map();
+if (ONLY.has('correct')) {
+  for (const c of generators) {
+    const g = c.ctx();
+    const ids = new Array(CORRECT_N);
+    let throws = 0;
+    const fn = new Function('ctx', 'ids', 'n', `// correct ${tagOf(c)}
+      let v, throws = 0;
+      for (let i = 0; i < n; i++) { ${callSrc(c)} ids[i] = v; }
+      return throws;`);
+    const t0 = performance.now();
+    throws = fn(g, ids, CORRECT_N);
+    const ms = performance.now() - t0;
+    c.close?.(g);
+    const keys = c.toBig ? ids.map(c.toBig) : ids;
+    const dups = CORRECT_N - new Set(keys).size;
+    let disorder = 0;
+    for (let i = 1; i < keys.length; i++) if (!(keys[i] > keys[i - 1])) disorder++;
+    correctness.set(c.name, { dups, disorder, throws, ms });
+  }
+}
+
+// ---------------------------------------------------------------- wasm size and cold start
+function walk(dir, out = []) {
+  if (!existsSync(dir)) return out;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) walk(p, out);
+    else if (e.name.endsWith('.wasm')) out.push(p);
+  }
+  return out;
+}
+const wasmFiles = [
+  ...walk(join(ROOT, 'pkg')).map((p) => ({ who: OURS, p })),
+  ...walk(join(ROOT, 'node_modules', 'nodejs-snowflake')).map((p) => ({ who: 'nodejs-snowflake 2.0.1', p })),
+];
+const wasmSizes = wasmFiles.map(({ who, p }) => {
+  const b = readFileSync(p);
+  return { who, file: relative(ROOT, p), bytes: b.length, gz: gzipSync(b, { level: 9 }).length };
+});
+
+const cold = new Map();
+if (ONLY.has('cold')) {
+  const names = [...(us ? [OURS] : []), 'nodejs-snowflake', '@sapphire/snowflake', 'flake-idgen', 'uuid v7'];
+  const res = Object.fromEntries(names.map((n) => [n, []]));
+  for (let i = 0; i < COLD_SAMPLES; i++) {
+    for (const n of rotate(names, i)) {
+      const out = execFileSync(process.execPath, [join(HERE, 'cold-start.mjs'), n, OUR_ENTRY ?? ''], { cwd: ROOT, encoding: 'utf8' });
+      res[n].push(JSON.parse(out.trim().split('\n').pop()));
+    }
+  }
+  for (const n of names) {
+    cold.set(n, {
+      totalMs: median(res[n].map((r) => r.totalMs)),
+      importMs: median(res[n].map((r) => r.importMs)),
+      firstIdMs: median(res[n].map((r) => r.firstIdMs)),
+      processMs: median(res[n].map((r) => r.sinceProcessStartMs)),
+    });
+  }
+}
+
+// ---------------------------------------------------------------- report
+const L = [];
+const stamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+L.push(`# snowfall-wasm benchmark`, '');
+L.push(`Node ${process.version}, ${process.platform}/${process.arch}, ${stamp}. One process, ${RUNS} runs x ${ROUNDS} rounds, ` +
+  `contenders interleaved in each round; figures are the median of each run's median, ratios the median of ` +
+  `per-round ratios (measurements taken side by side). Machines are noisy: compare ratios, not absolute ns across runs. ` +
+  `Reproduce with \`npm run bench\`.`, '');
+if (!us) L.push('**pkg/ was not built: snowfall-wasm rows are missing (run `npm run build`, then `npm run bench`).**', '');
+
+const FLOOR = floorNowI64.name;
+if (ONLY.has('burst')) {
+  L.push(`## Single id: burst of ${BURST_N} calls right after a millisecond tick (below every per-ms cap)`, '');
+  L.push(`| generator | output | ns/id | vs. floor (Date.now + wasm i64) | ${us ? `${OURS} is faster by` : ''} | dups in 100k tight loop | out of order | throws |`);
+  L.push(`|---|---|---:|---:|---:|---:|---:|---:|`);
+  const outputs = { [OURS]: 'bigint', [nodejsSnowflake.name]: 'bigint', [sapphire.name]: 'bigint', [flake.name]: 'Buffer', [uuid.name]: 'string (128-bit)' };
+  for (const c of contenders) {
+    const ns = medOf('burst', c.name);
+    const vsFloor = ratioOf('burst', c.name, 'burst', FLOOR);
+    const vsUs = us && c.kind === 'peer' ? fx(ratioOf('burst', c.name, 'burst', OURS)) : '';
+    const cr = correctness.get(c.name);
+    const name = c.kind === 'ours' ? `**${c.name}**` : c.name;
+    L.push(`| ${name} | ${outputs[c.name] ?? (c.name.includes('Date.now()') ? 'number' : 'bigint')} | ${f1(ns)} | ${fx(vsFloor)} | ${vsUs} | ` +
+      `${cr ? fint(cr.dups) : ''} | ${cr ? fint(cr.disorder) : ''} | ${cr ? fint(cr.throws) : ''} |`);
+  }
+  L.push('');
+  if (us) {
+    const r = ratioOf('burst', OURS, 'burst', FLOOR);
+    L.push(`Target: ${OURS} <= 1.2x the Date.now + wasm i64 floor: **${fx(r)} — ${r <= 1.2 ? 'met' : 'MISSED'}**.`, '');
+  }
+}
+
+if (ONLY.has('sustained')) {
+  L.push(`## Sustained: one generator called continuously for ${SUSTAIN_MS} ms`, '');
+  L.push(`| generator | ns/id | ids/s | % of its own per-generator cap | % of the 2.048M/s Snowfall cap | ${us ? `${OURS} ids/s ÷ this` : ''} | throws caught |`);
+  L.push(`|---|---:|---:|---:|---:|---:|---:|`);
+  for (const c of generators) {
+    const ns = medOf('sustained', c.name);
+    const ips = 1e9 / ns;
+    const vsUs = us && c.kind === 'peer' ? fx(ratioOf('sustained', c.name, 'sustained', OURS)) : '';
+    const name = c.kind === 'ours' ? `**${c.name}**` : c.name;
+    L.push(`| ${name} | ${f1(ns)} | ${fint(ips)} | ${c.cap ? `${pct(ips / c.cap)} of ${(c.cap / 1e6).toFixed(3)}M` : (c.capNote ?? 'none')} | ` +
+      `${pct(ips / CAP_PER_S)} | ${vsUs} | ${fint(median(samples['sustained-throws'][c.name].map((s) => s.v)))} /round |`);
+  }
+  L.push('');
+}
+
+if (ONLY.has('bulk') && us) {
+  L.push(`## Bulk: \`getGuids(${BURST_N})\` right after a tick, every id read out of the BigUint64Array as a bigint`, '');
+  L.push(`| what | ns/id | vs. floor |`);
+  L.push(`|---|---:|---:|`);
+  for (const n of [OURS, 'getGuids only', 'floor: read BigUint64Array']) {
+    const label = n === OURS ? `**${OURS}: getGuids(${BURST_N}) + read every id**` :
+      n === 'getGuids only' ? `${OURS}: getGuids(${BURST_N}) alone (no read)` : 'floor: read a prefilled BigUint64Array';
+    L.push(`| ${label} | ${f1(medOf('bulk', n))} | ${fx(ratioOf('bulk', n, 'bulk', 'floor: read BigUint64Array'))} |`);
+  }
+  L.push('');
+  const ns = medOf('bulk', OURS);
+  L.push(`Target: <= 15 ns/id: **${f1(ns)} ns/id — ${ns <= 15 ? 'met' : 'MISSED'}**` +
+    ` (single-call burst in the same process: ${f1(medOf('burst', OURS))} ns/id).`, '');
+}
+
+L.push(`## Size and cold start`, '');
+if (wasmSizes.length) {
+  L.push(`| wasm file | bytes | gzip -9 |`);
+  L.push(`|---|---:|---:|`);
+  for (const w of wasmSizes) L.push(`| ${w.who}: \`${w.file}\` | ${fint(w.bytes)} | ${fint(w.gz)} |`);
+  L.push('');
+}
+if (cold.size) {
+  L.push(`Cold start: a fresh \`node\` child per sample, \`await import()\` + construct + first id, measured inside the child; median of ${COLD_SAMPLES}.`, '');
+  L.push(`| package | import ms | first id ms | import + first id ms | since process start ms |`);
+  L.push(`|---|---:|---:|---:|---:|`);
+  for (const [n, r] of cold) {
+    L.push(`| ${n === OURS ? `**${n}**` : n} | ${f1(r.importMs)} | ${f1(r.firstIdMs)} | ${f1(r.totalMs)} | ${f1(r.processMs)} |`);
+  }
+  L.push('');
+}
+
+L.push(`## Notes`, '');
+L.push(`- Floors: \`Date.now()\` alone ${f1(medOf('burst', floorNow.name))} ns; a wasm export returning an i64 (-> BigInt) ` +
+  `${f1(medOf('burst', floorI64.name))} ns; a wasm export that calls an imported Date.now and returns an i64 ` +
+  `${f1(medOf('burst', FLOOR))} ns (hand-written modules in bench/floors.mjs). A generator that reads the clock once per id cannot go below the last.`);
+L.push(`- Correctness: ${CORRECT_N.toLocaleString('en-US')} ids from one generator in a tight loop; "out of order" counts ids not strictly greater than the previous one ` +
+  `(uuid strings compared as strings). flake-idgen's sync \`next()\` throws when a millisecond's 4096 sequence numbers are used up; the loops catch and retry.`);
+L.push(`- Per-generator caps: Snowfall 2048 ids/ms (11-bit counter), nodejs-snowflake 1024/ms, @sapphire/snowflake and flake-idgen 4096/ms ` +
+  `(@sapphire does not tie the counter to the millisecond, which is why it duplicates).`);
+L.push('');
+
+const md = L.join('\n');
+console.log('\n' + md);
+if (!process.env.BENCH_NO_WRITE) writeFileSync(join(HERE, 'results.md'), md);
+
+// raw per-run medians for the curious (stderr, not in results.md)
+process.stderr.write('\nper-run medians (ns/id):\n');
+for (const sc of ['burst', 'sustained', 'bulk']) {
+  for (const name of Object.keys(samples[sc] ?? {})) {
+    process.stderr.write(`  ${sc.padEnd(10)} ${name.padEnd(48)} ${runMeds(sc, name).map(f1).join('  ')}\n`);
+  }
+}
