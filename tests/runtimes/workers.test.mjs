@@ -1,0 +1,305 @@
+// Cloudflare Workers: the installed package, bundled by wrangler (esbuild, the way users deploy), run
+// in workerd through Miniflare. Local workerd does not freeze Date.now() the way production does, so
+// the frozen-clock cases inject a clock.
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { promisify } from "node:util";
+import { Miniflare } from "miniflare";
+import { installedPackage, makeTempDir, repoBin } from "./pack.mjs";
+
+const run = promisify(execFile);
+const COMPAT_DATE = "2026-04-01";
+const EPOCH_MS = Date.UTC(2024, 0, 1);
+
+// The request handler: every response is JSON with ids as decimal strings (JSON has no bigint).
+const MAIN_WORKER = `
+import { Snowfall, SimpleSyncer, decodeGuid, SnowfallError } from "snowfall-wasm";
+
+const EPOCH = new Date(${EPOCH_MS});
+const json = (value, status = 200) =>
+  new Response(JSON.stringify(value), { status, headers: { "content-type": "application/json" } });
+const decoded = (id) => {
+  const d = decodeGuid(id, { epochStartDate: EPOCH });
+  return { timestamp: d.timestamp.toISOString(), isDate: d.timestamp instanceof Date,
+           msSinceEpoch: Number(d.msSinceEpoch), loopingCounter: Number(d.loopingCounter),
+           generatorId: Number(d.generatorId) };
+};
+
+// Nothing is constructed at global scope: groups and generators are made lazily in a request.
+const groups = new Set();
+function group(name) {
+  if (!groups.has(name)) {
+    SimpleSyncer.createSchemaGroup({ schemaGroupName: name, livelinessProbeS: 5, epochStartDate: EPOCH });
+    groups.add(name);
+  }
+  return name;
+}
+let shared;
+
+export default {
+  async fetch(request) {
+    const url = new URL(request.url);
+    const n = Number(url.searchParams.get("n") ?? "10");
+    try {
+      switch (url.pathname) {
+        case "/ids": {
+          shared ??= new Snowfall({ schemaGroupName: group("worker") });
+          const before = Date.now();
+          const ids = [];
+          for (let i = 0; i < n; i++) ids.push(shared.getGuid());
+          const after = Date.now();
+          return json({ before, after, generatorId: shared.generatorId, types: [...new Set(ids.map((x) => typeof x))],
+                        ids: ids.map(String), decoded: ids.map(decoded) });
+        }
+        case "/batch": {
+          shared ??= new Snowfall({ schemaGroupName: group("worker") });
+          const before = Date.now();
+          const arr = shared.getGuids(n);
+          const after = Date.now();
+          return json({ before, after, isBigUint64Array: arr instanceof BigUint64Array, length: arr.length,
+                        ids: Array.from(arr, String), first: decoded(arr[0]), last: decoded(arr[arr.length - 1]) });
+        }
+        case "/frozen": {
+          // Production Workers freeze Date.now() during synchronous execution: freeze it here too.
+          const fixed = Date.now();
+          const gen = new Snowfall({ schemaGroupName: group("frozen"), clock: () => fixed });
+          const useBatch = url.searchParams.get("batch") === "1";
+          const ids = useBatch ? Array.from(gen.getGuids(n)) : Array.from({ length: n }, () => gen.getGuid());
+          const generatorId = gen.generatorId;
+          gen.close();
+          return json({ fixed, generatorId, ids: ids.map(String), first: decoded(ids[0]), last: decoded(ids[ids.length - 1]) });
+        }
+        case "/default": {
+          // The "default" schema group needs no createSchemaGroup call.
+          const gen = new Snowfall();
+          const id = gen.getGuid();
+          const d = decodeGuid(id);
+          gen.close();
+          return json({ id: String(id), timestamp: d.timestamp.toISOString(), generatorId: Number(d.generatorId) });
+        }
+        case "/error": {
+          try {
+            new Snowfall({ schemaGroupName: "no-such-group-" + crypto.randomUUID() });
+            return json({ threw: false });
+          } catch (e) {
+            return json({ threw: true, isSnowfallError: e instanceof SnowfallError, isError: e instanceof Error,
+                          code: e?.code, name: e?.name, message: String(e?.message) });
+          }
+        }
+        default:
+          return json({ error: "not found" }, 404);
+      }
+    } catch (e) {
+      return json({ error: String(e?.stack ?? e), code: e?.code, name: e?.name }, 500);
+    }
+  },
+};
+`;
+
+// A Worker that constructs its generator at global scope, where production Workers read Date.now()
+// as 0. The injected clock reproduces that: 0 until the first request, the real time afterwards.
+// Constructing must not read the clock (lazy clock); ids made in requests carry the request's time.
+const GLOBAL_SCOPE_WORKER = `
+import { Snowfall, SimpleSyncer, decodeGuid } from "snowfall-wasm";
+const EPOCH = new Date(${EPOCH_MS});
+let inRequest = false;
+let clockReadsAtGlobalScope = 0;
+const clock = () => { if (!inRequest) { clockReadsAtGlobalScope++; return 0; } return Date.now(); };
+let constructError = null;
+let gen = null;
+try {
+  SimpleSyncer.createSchemaGroup({ schemaGroupName: "g", livelinessProbeS: 5, epochStartDate: EPOCH });
+  gen = new Snowfall({ schemaGroupName: "g", clock });
+} catch (e) {
+  constructError = { message: String(e?.message ?? e), code: e?.code };
+}
+const readsDuringConstruction = clockReadsAtGlobalScope;
+export default {
+  async fetch() {
+    inRequest = true;
+    try {
+      if (!gen) return Response.json({ constructError, readsDuringConstruction });
+      const before = Date.now();
+      const ids = [gen.getGuid(), gen.getGuid(), gen.getGuid()];
+      const after = Date.now();
+      return Response.json({ before, after, readsDuringConstruction, ids: ids.map(String),
+        timestamps: ids.map((id) => decodeGuid(id, { epochStartDate: EPOCH }).timestamp.getTime()) });
+    } catch (e) {
+      return Response.json({ error: String(e?.stack ?? e), code: e?.code, readsDuringConstruction }, { status: 500 });
+    }
+  },
+};
+`;
+
+/** Bundle a Worker with wrangler (dry-run deploy) in a project that has the package installed. */
+async function bundleWorker(projectDir, name, source) {
+  const dir = path.join(projectDir, "workers", name);
+  mkdirSync(path.join(dir, "src"), { recursive: true });
+  writeFileSync(path.join(dir, "src", "index.js"), source);
+  writeFileSync(
+    path.join(dir, "wrangler.toml"),
+    `name = "${name}"\nmain = "src/index.js"\ncompatibility_date = "${COMPAT_DATE}"\n`,
+  );
+  const outdir = path.join(dir, "dist");
+  try {
+    await run(repoBin("wrangler"), ["deploy", "--dry-run", "--outdir", outdir], {
+      cwd: dir,
+      env: { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false", NO_COLOR: "1",
+             XDG_CONFIG_HOME: path.join(projectDir, ".config") },
+      maxBuffer: 64 << 20,
+    });
+  } catch (e) {
+    throw new Error(`wrangler bundling of ${name} failed:\n${e.stdout}\n${e.stderr}`);
+  }
+  const files = readdirSync(outdir, { recursive: true }).map(String);
+  return { outdir, files };
+}
+
+/** Miniflare running wrangler's bundled output: .js as ES modules, .wasm as compiled modules. */
+function miniflareFor({ outdir, files }) {
+  const modules = files
+    .filter((f) => /\.(m?js|wasm)$/.test(f))
+    .sort((a, b) => (a === "index.js" ? -1 : b === "index.js" ? 1 : 0)) // the entry comes first
+    .map((f) => ({ type: f.endsWith(".wasm") ? "CompiledWasm" : "ESModule", path: path.join(outdir, f) }));
+  return new Miniflare({ modules, modulesRoot: outdir, compatibilityDate: COMPAT_DATE });
+}
+
+async function getJson(mf, pathAndQuery) {
+  const res = await mf.dispatchFetch(`http://worker.test${pathAndQuery}`);
+  const text = await res.text();
+  let body;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new Error(`${pathAndQuery}: HTTP ${res.status}, not JSON: ${text.slice(0, 2000)}`);
+  }
+  assert.equal(res.status, 200, `${pathAndQuery}: HTTP ${res.status}: ${JSON.stringify(body).slice(0, 3000)}`);
+  return body;
+}
+
+function assertStrictlyIncreasing(ids, what) {
+  const big = ids.map(BigInt);
+  assert.equal(new Set(ids).size, ids.length, `${what}: ids are not unique`);
+  for (let i = 1; i < big.length; i++) {
+    assert.ok(big[i] > big[i - 1], `${what}: id #${i} (${big[i]}) is not greater than #${i - 1} (${big[i - 1]})`);
+  }
+}
+
+// The id layout, decoded independently of the package.
+const layout = (id) => {
+  const b = BigInt(id);
+  return { ms: Number(b >> 23n), counter: Number((b >> 12n) & 2047n), generatorId: Number(b & 4095n) };
+};
+
+describe("Cloudflare Workers (wrangler bundle in Miniflare/workerd)", { timeout: 240_000 }, () => {
+  let mf;
+  let bundle;
+
+  before(async () => {
+    const { projectDir } = await installedPackage();
+    bundle = await bundleWorker(projectDir, "snowfall-main", MAIN_WORKER);
+    mf = miniflareFor(bundle);
+    await mf.ready;
+  });
+  after(async () => {
+    await mf?.dispose();
+  });
+
+  test("wrangler picks the workerd entry and bundles the .wasm as a module", () => {
+    const wasm = bundle.files.filter((f) => f.endsWith(".wasm"));
+    assert.equal(wasm.length, 1, `expected one .wasm module in the bundle, got: ${bundle.files.join(", ")}`);
+  });
+
+  test("ids from one request are unique, increasing and decode to the request's time", async () => {
+    const body = await getJson(mf, "/ids?n=500");
+    assert.deepEqual(body.types, ["bigint"], "getGuid() must return a bigint");
+    assert.equal(body.ids.length, 500);
+    assertStrictlyIncreasing(body.ids, "/ids");
+    for (const [i, id] of body.ids.entries()) {
+      const l = layout(id);
+      const d = body.decoded[i];
+      assert.equal(d.isDate, true, "decodeGuid().timestamp must be a Date");
+      assert.equal(d.msSinceEpoch, l.ms, `decodeGuid msSinceEpoch of ${id}`);
+      assert.equal(d.loopingCounter, l.counter, `decodeGuid loopingCounter of ${id}`);
+      assert.equal(d.generatorId, l.generatorId, `decodeGuid generatorId of ${id}`);
+      assert.equal(d.generatorId, body.generatorId, "every id carries gen.generatorId");
+      assert.equal(Date.parse(d.timestamp), EPOCH_MS + l.ms);
+    }
+    const first = EPOCH_MS + layout(body.ids[0]).ms;
+    const last = EPOCH_MS + layout(body.ids.at(-1)).ms;
+    assert.ok(first >= body.before && last <= body.after + 1, `ids' time ${first}..${last} outside request ${body.before}..${body.after}`);
+  });
+
+  test("ids keep increasing across requests (same isolate)", async () => {
+    const a = await getJson(mf, "/ids?n=50");
+    const b = await getJson(mf, "/batch?n=50");
+    const c = await getJson(mf, "/ids?n=50");
+    assertStrictlyIncreasing([...a.ids, ...b.ids, ...c.ids], "across requests");
+  });
+
+  test("getGuids(n) returns a BigUint64Array of unique increasing ids", async () => {
+    const body = await getJson(mf, "/batch?n=3000");
+    assert.equal(body.isBigUint64Array, true, "getGuids must return a BigUint64Array");
+    assert.equal(body.length, 3000);
+    assertStrictlyIncreasing(body.ids, "/batch");
+    assert.ok(Date.parse(body.first.timestamp) >= body.before, "first id before the request started");
+    // 3000 ids may borrow up to a couple of ms ahead of the clock, never far.
+    assert.ok(Date.parse(body.last.timestamp) <= body.after + 5, "last id far after the request ended");
+  });
+
+  for (const batch of [false, true]) {
+    test(`frozen clock: 10,000 ids in one request are unique and increasing (${batch ? "getGuids" : "getGuid"})`, async () => {
+      const body = await getJson(mf, `/frozen?n=10000${batch ? "&batch=1" : ""}`);
+      assert.equal(body.ids.length, 10_000);
+      assertStrictlyIncreasing(body.ids, "/frozen");
+      const firstMs = EPOCH_MS + layout(body.ids[0]).ms;
+      const lastMs = EPOCH_MS + layout(body.ids.at(-1)).ms;
+      assert.equal(firstMs, body.fixed, "the first id carries the frozen clock's ms");
+      // 10,000 ids need ceil(10000 / 2048) = 5 ms: the generator borrows the next ms when frozen.
+      assert.equal(lastMs - firstMs, Math.ceil(10_000 / 2048) - 1, "borrowed ms beyond the frozen clock");
+      assert.equal(Date.parse(body.last.timestamp), lastMs, "decodeGuid of the last id");
+      for (const id of body.ids) assert.equal(layout(id).generatorId, body.generatorId);
+    });
+  }
+
+  test('new Snowfall() uses the "default" schema group and decodeGuid the default epoch', async () => {
+    const before = Date.now();
+    const body = await getJson(mf, "/default");
+    const t = Date.parse(body.timestamp);
+    assert.ok(t >= before - 1000 && t <= Date.now() + 1000, `default-epoch decode ${body.timestamp} is not now`);
+    assert.equal(Date.UTC(2020, 0, 1) + layout(body.id).ms, t, "default epoch is 2020-01-01T00:00:00Z");
+  });
+
+  test("errors are SnowfallError instances with a code", async () => {
+    const body = await getJson(mf, "/error");
+    assert.equal(body.threw, true, "new Snowfall() with an unknown schema group must throw");
+    assert.equal(body.isSnowfallError, true, `expected instanceof SnowfallError, got ${JSON.stringify(body)}`);
+    assert.equal(body.isError, true);
+    assert.equal(typeof body.code, "string");
+    assert.ok(body.code.length > 0);
+  });
+});
+
+describe("Cloudflare Workers: generator constructed at global scope (clock reads 0 there)", { timeout: 240_000 }, () => {
+  let mf;
+  before(async () => {
+    const { projectDir } = await installedPackage();
+    mf = miniflareFor(await bundleWorker(projectDir, "snowfall-global", GLOBAL_SCOPE_WORKER));
+    await mf.ready;
+  });
+  after(async () => {
+    await mf?.dispose();
+  });
+
+  test("construction does not read the clock; ids carry the request's time", async () => {
+    const body = await getJson(mf, "/");
+    assert.equal(body.constructError, undefined, `constructing at global scope threw: ${JSON.stringify(body.constructError)}`);
+    assert.equal(body.error, undefined, `getGuid in the request failed: ${body.error}`);
+    assert.equal(body.readsDuringConstruction, 0, "the constructor read the clock at global scope (it reads 0 in production)");
+    assertStrictlyIncreasing(body.ids, "global-scope generator");
+    for (const t of body.timestamps) assert.ok(t >= body.before && t <= body.after + 1, `id time ${t} is not the request's time ${body.before}..${body.after}`);
+  });
+});
