@@ -1,0 +1,61 @@
+// TypeScript: tests/types/*.{mts,cts} compiled with `tsc --strict --noEmit` inside a consumer project
+// that installed the packed package, so the published .d.ts and the `exports` map are what resolve.
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { copyFileSync, mkdirSync, readdirSync } from "node:fs";
+import path from "node:path";
+import { before, describe, test } from "node:test";
+import { promisify } from "node:util";
+import { installedPackage, repoBin, repoRoot } from "./pack.mjs";
+
+const run = promisify(execFile);
+const typesDir = path.join(repoRoot, "tests", "types");
+
+// Compiler settings users commonly have. No skipLibCheck: the published .d.ts must itself compile.
+const CONFIGS = {
+  "nodenext (Node ESM/CJS)": ["--module", "nodenext", "--moduleResolution", "nodenext", "--target", "es2022"],
+  "bundler (Vite, esbuild, wrangler)": ["--module", "esnext", "--moduleResolution", "bundler", "--target", "es2022"],
+};
+
+let workDir;
+async function tsc(files, args) {
+  try {
+    const { stdout, stderr } = await run(
+      repoBin("tsc"),
+      ["--strict", "--noEmit", "--pretty", "false", ...args, ...files.map((f) => path.join(workDir, f))],
+      { cwd: workDir, maxBuffer: 16 << 20 },
+    );
+    return { code: 0, output: stdout + stderr };
+  } catch (e) {
+    if (typeof e.code !== "number") throw e;
+    return { code: e.code, output: String(e.stdout) + String(e.stderr) };
+  }
+}
+
+describe("TypeScript types of the installed package", { timeout: 180_000 }, () => {
+  before(async () => {
+    const { projectDir } = await installedPackage();
+    workDir = path.join(projectDir, "types");
+    mkdirSync(workDir, { recursive: true });
+    for (const f of readdirSync(typesDir)) copyFileSync(path.join(typesDir, f), path.join(workDir, f));
+  });
+
+  for (const [name, args] of Object.entries(CONFIGS)) {
+    test(`the whole public API compiles under --strict (${name})`, async () => {
+      const r = await tsc(["api.mts"], args);
+      assert.equal(r.code, 0, `tsc failed:\n${r.output}`);
+    });
+
+    test(`const n: number = gen.getGuid() does not compile (${name})`, async () => {
+      const r = await tsc(["negative.mts"], args);
+      assert.notEqual(r.code, 0, "assigning an id to a number must be a type error");
+      assert.match(r.output, /negative\.mts\(5,7\): error TS2322: Type 'bigint' is not assignable to type 'number'/, r.output);
+      assert.equal(r.output.trim().split("\n").filter((l) => /error TS/.test(l)).length, 1, `only the expected error:\n${r.output}`);
+    });
+  }
+
+  test("CommonJS consumers (require condition) get the types too (nodenext)", async () => {
+    const r = await tsc(["api.cts"], CONFIGS["nodenext (Node ESM/CJS)"]);
+    assert.equal(r.code, 0, `tsc failed:\n${r.output}`);
+  });
+});
