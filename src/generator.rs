@@ -1,0 +1,563 @@
+//! Where an id is made.
+//!
+//! One [`Generator`] mints ids for one generator id at a time. Every edge case is handled here, in
+//! plain sight:
+//!
+//! | the clock...                       | the generator...                                              |
+//! |------------------------------------|---------------------------------------------------------------|
+//! | is ahead of the last issued ms     | starts that ms at counter 0                                   |
+//! | reads the last issued ms           | counts up; after 2048 ids waits (bounded) for the next real ms |
+//! | does not move (frozen, Workers)    | borrows the next ms, at most `clock_tolerance_ms` ahead       |
+//! | stepped back                       | continues from the last issued ms (borrowing), within the tolerance |
+//! | stepped back further               | `CLOCK_MOVED_BACKWARDS` naming the gap; recovers when the clock catches up |
+//! | reads before the epoch / past 2^41 | `CLOCK_BEFORE_EPOCH` / `TIMESTAMP_OVERFLOW`                   |
+//! | passes the lease window            | renews through its keeper, or `LEASE_EXPIRED`                 |
+//!
+//! So ids from one generator are unique and strictly increasing, and no call waits longer than one
+//! bounded spin for the next millisecond.
+
+use crate::clock::Clock;
+use crate::layout::{pack, DEFAULT_EPOCH_UNIX_MS, MAX_LOOPING_COUNTER, MAX_MS_SINCE_EPOCH};
+use crate::lease::{Lease, LeaseKeeper};
+use crate::Error;
+
+/// How many clock reads the generator spends waiting for the next millisecond once a millisecond's
+/// 2048 ids are used up. A running clock ticks well within it (a read costs 20-60 ns); a clock that
+/// does not tick within it is treated as frozen, and the generator borrows instead of waiting.
+pub const SPIN_READS: u32 = 1 << 16;
+
+/// Default for [`Settings::clock_tolerance_ms`].
+pub const DEFAULT_CLOCK_TOLERANCE_MS: i64 = 2_000;
+
+/// Everything that shapes a generator, in one place.
+///
+/// ```
+/// use snowfall_wasm::Settings;
+/// let s = Settings::default();
+/// assert_eq!(s.epoch_unix_ms, 1_577_836_800_000); // 2020-01-01T00:00:00Z
+/// assert_eq!(s.clock_tolerance_ms, 2_000);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settings {
+    /// The schema group's epoch in Unix ms: the zero of the 41-bit millisecond field.
+    pub epoch_unix_ms: i64,
+    /// How far an issued id's timestamp may run ahead of the clock: a clock that steps back by up
+    /// to this much, or stands still, is ridden out by continuing from (and borrowing past) the last
+    /// issued millisecond. Beyond it the generator returns an error instead of waiting.
+    pub clock_tolerance_ms: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            epoch_unix_ms: DEFAULT_EPOCH_UNIX_MS,
+            clock_tolerance_ms: DEFAULT_CLOCK_TOLERANCE_MS,
+        }
+    }
+}
+
+/// Mints Snowfall GUIDs inside the lease it holds.
+///
+/// ```
+/// use snowfall_wasm::{Generator, Lease, ManualClock, Settings, GuidParts};
+/// let clock = ManualClock::new(1_577_836_800_000 + 42);
+/// let mut gen = Generator::new(clock.clone(), Settings::default());
+/// gen.adopt_lease(Lease { generator_id: 7, window_start_unix_ms: 0, window_end_unix_ms: i64::MAX });
+/// let a = gen.next_id().unwrap();
+/// let b = gen.next_id().unwrap();
+/// assert!(b > a);
+/// assert_eq!(GuidParts::from_guid(b), GuidParts { ms_since_epoch: 42, looping_counter: 1, generator_id: 7 });
+/// ```
+pub struct Generator<C: Clock> {
+    clock: C,
+    settings: Settings,
+    /// Epoch-relative ms of the last issued id (before the first: the window start - 1).
+    last_ms: i64,
+    /// Counter of the last issued id; MAX forces the next id into a later millisecond.
+    counter: u16,
+    /// The lease as adopted (Unix ms), and its window in epoch-relative ms for the hot path.
+    lease: Option<Lease>,
+    generator_id: u16,
+    window_start: i64,
+    /// Last epoch-relative ms that may be minted: the lease window end, capped by the 41-bit field.
+    mint_limit: i64,
+    /// Epoch-relative ms at which to ask the keeper for a renewal (i64::MAX without a keeper).
+    renew_at: i64,
+    /// The hot path's one bound: min(mint_limit, renew_at - 1).
+    fast_limit: i64,
+    /// A clock reading seen not to advance during a full spin: while the clock still shows it,
+    /// exhausting a millisecond borrows at once instead of spinning again.
+    stalled_reading: i64,
+    issued_any: bool,
+    closed: bool,
+    keeper: Option<Box<dyn LeaseKeeper>>,
+}
+
+impl<C: Clock> Generator<C> {
+    /// A generator with no lease yet: it mints nothing until [`adopt_lease`](Self::adopt_lease).
+    pub fn new(clock: C, settings: Settings) -> Self {
+        Generator {
+            clock,
+            settings,
+            last_ms: i64::MIN,
+            counter: MAX_LOOPING_COUNTER,
+            lease: None,
+            generator_id: 0,
+            window_start: 0,
+            mint_limit: i64::MIN,
+            renew_at: i64::MAX,
+            fast_limit: i64::MIN,
+            stalled_reading: i64::MIN,
+            issued_any: false,
+            closed: false,
+            keeper: None,
+        }
+    }
+
+    /// A generator whose lease a [`LeaseKeeper`] renews synchronously as ids are made.
+    pub fn with_keeper(
+        clock: C,
+        settings: Settings,
+        lease: Lease,
+        keeper: Box<dyn LeaseKeeper>,
+    ) -> Self {
+        let mut gen = Generator::new(clock, settings);
+        gen.keeper = Some(keeper);
+        gen.adopt_lease(lease);
+        gen
+    }
+
+    /// The settings this generator was made with.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The lease currently held, if any.
+    pub fn lease(&self) -> Option<&Lease> {
+        self.lease.as_ref()
+    }
+
+    /// The generator id currently held, if any.
+    pub fn generator_id(&self) -> Option<u16> {
+        self.lease.map(|l| l.generator_id)
+    }
+
+    /// Unix ms of the last issued id's timestamp, if any id was issued.
+    pub fn last_issued_unix_ms(&self) -> Option<i64> {
+        self.issued_any
+            .then(|| self.last_ms + self.settings.epoch_unix_ms)
+    }
+
+    /// Adopts a lease saved by a syncer: either a renewal of the current generator id (the window
+    /// grows) or a different generator id with its own window (id and window switch together).
+    /// Ids stay strictly increasing across the switch.
+    pub fn adopt_lease(&mut self, lease: Lease) {
+        let epoch = self.settings.epoch_unix_ms;
+        let start = lease.window_start_unix_ms.saturating_sub(epoch);
+        let end = lease.window_end_unix_ms.saturating_sub(epoch);
+        let same_id = self.lease.map(|l| l.generator_id) == Some(lease.generator_id);
+        if !same_id || !self.issued_any {
+            // A new generator id may only mint from its own window's start; strictly after the
+            // last issued ms too, so this generator's ids keep increasing.
+            self.last_ms = self.last_ms.max(start - 1);
+            self.counter = MAX_LOOPING_COUNTER;
+        }
+        self.lease = Some(lease);
+        self.generator_id = lease.generator_id;
+        self.window_start = start;
+        self.mint_limit = end.min(MAX_MS_SINCE_EPOCH as i64);
+        let interval = self.keeper.as_ref().map(|k| k.renew_interval_ms());
+        self.renew_at = match interval {
+            Some(interval) => self
+                .clock_ms_or(self.last_ms.max(start))
+                .saturating_add(interval),
+            None => i64::MAX,
+        };
+        self.update_fast_limit();
+    }
+
+    fn update_fast_limit(&mut self) {
+        self.fast_limit = self.mint_limit.min(self.renew_at.saturating_sub(1));
+    }
+
+    /// Stops minting at once (a syncer found the lease lost and has no replacement yet).
+    pub fn revoke_lease(&mut self) {
+        self.lease = None;
+        self.mint_limit = i64::MIN;
+        self.renew_at = i64::MAX;
+        self.update_fast_limit();
+    }
+
+    /// Releases the generator id (through the keeper, if any) and refuses every later call.
+    pub fn close(&mut self) {
+        if self.closed {
+            return;
+        }
+        if let (Some(lease), Some(keeper)) = (self.lease, self.keeper.as_mut()) {
+            let last = self
+                .issued_any
+                .then(|| self.last_ms + self.settings.epoch_unix_ms);
+            keeper.release(&lease, last);
+        }
+        self.revoke_lease();
+        self.closed = true;
+    }
+
+    /// Whether [`close`](Self::close) was called.
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// The next id: unique and greater than every id this generator issued before.
+    #[inline]
+    pub fn next_id(&mut self) -> Result<u64, Error> {
+        let now = self.read_clock()?;
+        // Fast paths: the clock moved on, or more room in the current millisecond.
+        if now > self.last_ms && now <= self.fast_limit {
+            self.last_ms = now;
+            self.counter = 0;
+            self.issued_any = true;
+            return Ok(pack(now as u64, 0, self.generator_id));
+        }
+        if now == self.last_ms && self.counter < MAX_LOOPING_COUNTER && now <= self.fast_limit {
+            self.counter += 1;
+            return Ok(pack(now as u64, self.counter, self.generator_id));
+        }
+        self.next_id_slow(now)
+    }
+
+    /// Fills `out` with consecutive ids, reading the clock once per millisecond used rather than
+    /// once per id. Same guarantees as [`next_id`](Self::next_id); on error, `out` is partly
+    /// written and the ids already made are simply never used again.
+    pub fn fill(&mut self, out: &mut [u64]) -> Result<(), Error> {
+        let mut i = 0;
+        while i < out.len() {
+            let first = self.next_id()?;
+            out[i] = first;
+            i += 1;
+            // The rest of this millisecond's counter values need no clock read.
+            let room = (MAX_LOOPING_COUNTER - self.counter) as usize;
+            let take = room.min(out.len() - i);
+            let step = 1u64 << crate::layout::GENERATOR_ID_BITS;
+            let mut id = first;
+            for slot in &mut out[i..i + take] {
+                id += step;
+                *slot = id;
+            }
+            self.counter += take as u16;
+            i += take;
+        }
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn read_clock(&mut self) -> Result<i64, Error> {
+        Ok(self
+            .clock
+            .unix_ms()?
+            .wrapping_sub(self.settings.epoch_unix_ms))
+    }
+
+    fn clock_ms_or(&mut self, fallback: i64) -> i64 {
+        self.read_clock().unwrap_or(fallback)
+    }
+
+    #[cold]
+    fn next_id_slow(&mut self, now: i64) -> Result<u64, Error> {
+        if self.closed {
+            return Err(Error::GeneratorClosed);
+        }
+        if now >= self.renew_at {
+            self.renew(now)?;
+        }
+        if self.lease.is_none() {
+            return Err(Error::LeaseExpired {
+                generator_id: None,
+                window_end_unix_ms: i64::MIN,
+            });
+        }
+        if now < 0 {
+            return Err(self.before_epoch(now));
+        }
+        let tolerance = self.settings.clock_tolerance_ms;
+        let (ms, counter) = if now > self.last_ms {
+            (now, 0)
+        } else {
+            let gap = self.last_ms - now;
+            if gap > tolerance {
+                return Err(Error::ClockMovedBackwards {
+                    gap_ms: gap,
+                    tolerance_ms: tolerance,
+                });
+            }
+            if self.counter < MAX_LOOPING_COUNTER {
+                (self.last_ms, self.counter + 1)
+            } else {
+                // This millisecond is used up. With a running clock, wait (bounded) for the next one.
+                let mut now = now;
+                if now == self.last_ms && now != self.stalled_reading {
+                    now = self.spin_past(now)?;
+                    if now == self.last_ms {
+                        self.stalled_reading = now;
+                    }
+                }
+                loop {
+                    if now > self.last_ms {
+                        break (now, 0);
+                    }
+                    // Frozen or behind: borrow the next millisecond, within the tolerance...
+                    let ms = self.last_ms + 1;
+                    if ms - now <= tolerance {
+                        break (ms, 0);
+                    }
+                    // ...and at its edge, keep pace with a running clock; a stopped one is an error.
+                    let before = now;
+                    if before != self.stalled_reading {
+                        now = self.spin_past(before)?;
+                    }
+                    if now == before {
+                        self.stalled_reading = now;
+                        return Err(Error::ClockStalled {
+                            ahead_ms: ms - now,
+                            tolerance_ms: tolerance,
+                        });
+                    }
+                    if self.last_ms - now > tolerance {
+                        return Err(Error::ClockMovedBackwards {
+                            gap_ms: self.last_ms - now,
+                            tolerance_ms: tolerance,
+                        });
+                    }
+                }
+            }
+        };
+        if ms > self.mint_limit {
+            if ms > MAX_MS_SINCE_EPOCH as i64 {
+                return Err(Error::TimestampOverflow { ms_since_epoch: ms });
+            }
+            let lease = self.lease.expect("checked above");
+            return Err(Error::LeaseExpired {
+                generator_id: Some(lease.generator_id),
+                window_end_unix_ms: lease.window_end_unix_ms,
+            });
+        }
+        self.last_ms = ms;
+        self.counter = counter;
+        self.issued_any = true;
+        Ok(pack(ms as u64, counter, self.generator_id))
+    }
+
+    /// Reads the clock until it leaves `ms`, at most [`SPIN_READS`] times; returns the last reading.
+    fn spin_past(&mut self, ms: i64) -> Result<i64, Error> {
+        let mut now = ms;
+        for _ in 0..SPIN_READS {
+            now = self.read_clock()?;
+            if now != ms {
+                break;
+            }
+            std::hint::spin_loop();
+        }
+        Ok(now)
+    }
+
+    fn renew(&mut self, now: i64) -> Result<(), Error> {
+        let (Some(lease), Some(keeper)) = (self.lease, self.keeper.as_mut()) else {
+            self.renew_at = i64::MAX;
+            self.update_fast_limit();
+            return Ok(());
+        };
+        match keeper.renew(&lease, now + self.settings.epoch_unix_ms) {
+            Ok(renewed) => {
+                self.adopt_lease(renewed);
+                Ok(())
+            }
+            // Keep minting inside the window already saved; try again on the next slow call.
+            Err(_) if now <= self.mint_limit => {
+                self.renew_at = now + 1;
+                self.update_fast_limit();
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn before_epoch(&self, now: i64) -> Error {
+        let epoch = self.settings.epoch_unix_ms;
+        Error::ClockBeforeEpoch {
+            clock_unix_ms: now.wrapping_add(epoch),
+            epoch_unix_ms: epoch,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::layout::GuidParts;
+
+    const EPOCH: i64 = DEFAULT_EPOCH_UNIX_MS;
+
+    fn generator(clock: &ManualClock) -> Generator<ManualClock> {
+        let mut g = Generator::new(clock.clone(), Settings::default());
+        g.adopt_lease(Lease {
+            generator_id: 5,
+            window_start_unix_ms: EPOCH,
+            window_end_unix_ms: i64::MAX,
+        });
+        g
+    }
+
+    #[test]
+    fn counts_within_a_millisecond_then_moves_on() {
+        let clock = ManualClock::new(EPOCH + 1_000);
+        let mut g = generator(&clock);
+        for c in 0..=MAX_LOOPING_COUNTER {
+            let p = GuidParts::from_guid(g.next_id().unwrap());
+            assert_eq!(
+                (p.ms_since_epoch, p.looping_counter, p.generator_id),
+                (1_000, c, 5)
+            );
+        }
+        clock.advance(1);
+        assert_eq!(
+            GuidParts::from_guid(g.next_id().unwrap()).looping_counter,
+            0
+        );
+    }
+
+    #[test]
+    fn the_2049th_id_in_a_millisecond_never_equals_the_next_ms_first_id() {
+        // The original's off-by-one: counter 2048 carried into the ms field.
+        let clock = ManualClock::new(EPOCH + 1_000);
+        let mut g = generator(&clock);
+        let mut ids: Vec<u64> = (0..2049).map(|_| g.next_id().unwrap()).collect();
+        clock.advance(1);
+        ids.push(g.next_id().unwrap());
+        assert!(ids.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn frozen_clock_borrows_up_to_the_tolerance_then_errors() {
+        let clock = ManualClock::new(EPOCH + 1_000);
+        let mut g = generator(&clock);
+        let per_ms = MAX_LOOPING_COUNTER as i64 + 1;
+        let allowed = per_ms * (DEFAULT_CLOCK_TOLERANCE_MS + 1);
+        let mut last = 0;
+        for _ in 0..allowed {
+            let id = g.next_id().unwrap();
+            assert!(id > last);
+            last = id;
+        }
+        let e = g.next_id().unwrap_err();
+        assert_eq!(e.code(), "CLOCK_STALLED");
+        // Time moves on: the generator recovers.
+        clock.advance(DEFAULT_CLOCK_TOLERANCE_MS + 1);
+        assert!(g.next_id().unwrap() > last);
+    }
+
+    #[test]
+    fn small_step_back_is_ridden_out_large_one_named() {
+        let clock = ManualClock::new(EPOCH + 10_000);
+        let mut g = generator(&clock);
+        let a = g.next_id().unwrap();
+        clock.advance(-1_500);
+        let b = g.next_id().unwrap();
+        assert!(b > a);
+        clock.advance(-1_000); // now 2500 behind the last issued ms
+        let e = g.next_id().unwrap_err();
+        assert_eq!(
+            e,
+            Error::ClockMovedBackwards {
+                gap_ms: 2_500,
+                tolerance_ms: DEFAULT_CLOCK_TOLERANCE_MS
+            }
+        );
+        clock.advance(2_501);
+        assert!(g.next_id().unwrap() > b);
+    }
+
+    #[test]
+    fn before_epoch_and_overflow_are_errors() {
+        let clock = ManualClock::new(EPOCH - 1);
+        let mut g = generator(&clock);
+        assert_eq!(g.next_id().unwrap_err().code(), "CLOCK_BEFORE_EPOCH");
+        clock.set(0); // Workers' Date.now() at global scope
+        assert_eq!(g.next_id().unwrap_err().code(), "CLOCK_BEFORE_EPOCH");
+        clock.set(EPOCH + MAX_MS_SINCE_EPOCH as i64);
+        let last = g.next_id().unwrap();
+        assert_eq!(
+            GuidParts::from_guid(last).ms_since_epoch,
+            MAX_MS_SINCE_EPOCH
+        );
+        clock.advance(1);
+        assert_eq!(g.next_id().unwrap_err().code(), "TIMESTAMP_OVERFLOW");
+    }
+
+    #[test]
+    fn mints_only_inside_the_lease_window() {
+        let clock = ManualClock::new(EPOCH + 100);
+        let mut g = Generator::new(clock.clone(), Settings::default());
+        assert_eq!(g.next_id().unwrap_err().code(), "LEASE_EXPIRED");
+        g.adopt_lease(Lease {
+            generator_id: 1,
+            window_start_unix_ms: EPOCH + 200,
+            window_end_unix_ms: EPOCH + 300,
+        });
+        // Clock behind the window start (a skewed successor): borrows from the start.
+        assert_eq!(
+            GuidParts::from_guid(g.next_id().unwrap()).ms_since_epoch,
+            200
+        );
+        clock.set(EPOCH + 301);
+        assert_eq!(g.next_id().unwrap_err().code(), "LEASE_EXPIRED");
+        g.adopt_lease(Lease {
+            generator_id: 1,
+            window_start_unix_ms: EPOCH + 200,
+            window_end_unix_ms: EPOCH + 400,
+        });
+        assert_eq!(
+            GuidParts::from_guid(g.next_id().unwrap()).ms_since_epoch,
+            301
+        );
+        g.revoke_lease();
+        assert_eq!(g.next_id().unwrap_err().code(), "LEASE_EXPIRED");
+    }
+
+    #[test]
+    fn switching_generator_id_keeps_ids_increasing() {
+        let clock = ManualClock::new(EPOCH + 1_000);
+        let mut g = generator(&clock);
+        let a = g.next_id().unwrap();
+        g.adopt_lease(Lease {
+            generator_id: 2,
+            window_start_unix_ms: EPOCH + 500,
+            window_end_unix_ms: i64::MAX,
+        });
+        let b = g.next_id().unwrap();
+        assert!(
+            b > a,
+            "a lower generator id in the same ms must not produce a smaller id"
+        );
+        assert_eq!(GuidParts::from_guid(b).generator_id, 2);
+    }
+
+    #[test]
+    fn fill_matches_next_id_guarantees() {
+        let clock = ManualClock::new(EPOCH + 1_000);
+        let mut g = generator(&clock);
+        let mut out = vec![0u64; 10_000];
+        g.fill(&mut out).unwrap(); // frozen clock: borrows 4 ms
+        assert!(out.windows(2).all(|w| w[0] < w[1]));
+        let next = g.next_id().unwrap();
+        assert!(next > out[9_999]);
+    }
+
+    #[test]
+    fn closed_generator_refuses() {
+        let clock = ManualClock::new(EPOCH + 1_000);
+        let mut g = generator(&clock);
+        g.close();
+        assert_eq!(g.next_id().unwrap_err().code(), "GENERATOR_CLOSED");
+    }
+}

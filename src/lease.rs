@@ -1,0 +1,145 @@
+//! The lease model shared by every syncer: which generator id a generator may use, and the window
+//! of timestamps it may mint with that id.
+//!
+//! A manifest (in memory, or a database table) keeps one [`Slot`] per generator id. Claims and
+//! renewals are compare-and-swap on the whole slot, and every claim starts its window strictly after
+//! the slot's `reserved_until_ms`. Because a generator mints only inside a window it has saved,
+//! two holders of one generator id can never mint the same timestamp, however long one of them was
+//! paused and whatever the skew between their clocks. (The original package had no such fence: a
+//! paused holder woke up and kept minting with an id that now belonged to someone else.)
+
+use crate::layout::MAX_GENERATOR_ID;
+
+/// Number of generator ids in a schema group.
+pub const GENERATOR_ID_COUNT: usize = MAX_GENERATOR_ID as usize + 1;
+
+/// What a generator may mint with: one generator id, and an inclusive window of Unix milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lease {
+    /// The generator id reserved for this holder.
+    pub generator_id: u16,
+    /// The first Unix ms this holder may use as an id's timestamp.
+    pub window_start_unix_ms: i64,
+    /// The last Unix ms this holder may use as an id's timestamp (inclusive).
+    pub window_end_unix_ms: i64,
+}
+
+/// One generator id's entry in a manifest. `last_updated_ms` keeps the original's meaning (the
+/// holder's last sign of life), so instances of the original package can share a manifest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Slot {
+    /// Unix ms of the holder's last claim or renewal; 0 once released.
+    pub last_updated_ms: i64,
+    /// The end of the last window saved for this generator id (Unix ms, inclusive).
+    pub reserved_until_ms: i64,
+    /// Who holds it (a token unique per claim); meaningless once the slot is free.
+    pub holder: u64,
+}
+
+/// The timing rules of a schema group's leases.
+///
+/// ```
+/// use snowfall_wasm::LeaseTerms;
+/// let terms = LeaseTerms::from_probe_seconds(5);
+/// // A holder that renewed at t=1000 is alive until 2 probes later, as in the original.
+/// assert!(!terms.is_free(1_000, 11_000));
+/// assert!(terms.is_free(1_000, 11_001));
+/// // Its successor's window starts after everything the holder could have minted.
+/// let (start, end) = terms.claim_window(11_000, 11_001);
+/// assert_eq!((start, end), (11_001, 21_001));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeaseTerms {
+    /// How often a holder renews; a holder silent for two probes is considered dead.
+    pub liveliness_probe_ms: i64,
+}
+
+impl LeaseTerms {
+    /// Terms for a liveliness probe given in seconds (the original's unit).
+    pub const fn from_probe_seconds(seconds: i64) -> Self {
+        LeaseTerms {
+            liveliness_probe_ms: seconds * 1000,
+        }
+    }
+
+    /// How long a claim or renewal lasts: two probes, the original's reclaim delay.
+    pub const fn lease_ms(&self) -> i64 {
+        2 * self.liveliness_probe_ms
+    }
+
+    /// Whether a slot last updated at `last_updated_ms` may be claimed at `now_unix_ms`.
+    pub const fn is_free(&self, last_updated_ms: i64, now_unix_ms: i64) -> bool {
+        last_updated_ms < now_unix_ms - self.lease_ms()
+    }
+
+    /// The window a new holder gets for a slot whose last saved window ended at `reserved_until_ms`:
+    /// it starts strictly after it (the fence), and lasts one lease from now.
+    pub fn claim_window(&self, reserved_until_ms: i64, now_unix_ms: i64) -> (i64, i64) {
+        let start = reserved_until_ms + 1;
+        (start, start.max(now_unix_ms) + self.lease_ms())
+    }
+
+    /// The new end of a window renewed at `now_unix_ms`; it never moves backwards.
+    pub fn renewed_window_end(&self, window_end_unix_ms: i64, now_unix_ms: i64) -> i64 {
+        window_end_unix_ms.max(now_unix_ms + self.lease_ms())
+    }
+
+    /// What a releasing holder leaves in `reserved_until_ms`: the last ms it actually minted, so the
+    /// next holder need not wait out the rest of the window (the releaser never mints again).
+    pub fn released_reserved_until(lease: &Lease, last_issued_unix_ms: Option<i64>) -> i64 {
+        let floor = lease.window_start_unix_ms - 1;
+        last_issued_unix_ms.map_or(floor, |ms| ms.clamp(floor, lease.window_end_unix_ms))
+    }
+}
+
+/// Something that keeps a generator's lease alive synchronously (the in-memory syncer). Syncers that
+/// need I/O renew from the outside instead, through [`crate::Generator::adopt_lease`].
+pub trait LeaseKeeper {
+    /// How long after a claim or renewal the generator should ask for the next renewal.
+    fn renew_interval_ms(&self) -> i64;
+    /// Renews `current`; if it was lost, claims another generator id and returns that lease instead.
+    fn renew(&mut self, current: &Lease, now_unix_ms: i64) -> Result<Lease, crate::Error>;
+    /// Gives the generator id back at once. `last_issued_unix_ms` is the last ms actually minted.
+    fn release(&mut self, lease: &Lease, last_issued_unix_ms: Option<i64>);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn successor_window_never_overlaps_predecessor() {
+        let t = LeaseTerms::from_probe_seconds(5);
+        // Whatever the clocks say, the next window starts after the saved end.
+        for (reserved, now) in [(100_000, 0), (100_000, 100_000), (100_000, 500_000), (0, 5)] {
+            let (start, end) = t.claim_window(reserved, now);
+            assert!(start > reserved);
+            assert!(end >= start);
+        }
+    }
+
+    #[test]
+    fn renewal_never_shrinks_window() {
+        let t = LeaseTerms::from_probe_seconds(1);
+        assert_eq!(t.renewed_window_end(50_000, 10_000), 50_000);
+        assert_eq!(t.renewed_window_end(50_000, 60_000), 62_000);
+    }
+
+    #[test]
+    fn release_keeps_the_fence_below_what_was_minted() {
+        let lease = Lease {
+            generator_id: 3,
+            window_start_unix_ms: 1_000,
+            window_end_unix_ms: 9_000,
+        };
+        assert_eq!(LeaseTerms::released_reserved_until(&lease, None), 999);
+        assert_eq!(
+            LeaseTerms::released_reserved_until(&lease, Some(4_000)),
+            4_000
+        );
+        assert_eq!(
+            LeaseTerms::released_reserved_until(&lease, Some(99_000)),
+            9_000
+        );
+    }
+}

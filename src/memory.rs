@@ -1,0 +1,389 @@
+//! The in-memory syncer (the original's `SimpleSyncer`): schema groups whose manifest lives in the
+//! process, for one-process use (browsers, tests, prototypes). Leases follow the same model as the
+//! database syncer ([`crate::lease`]); only the place the manifest is stored differs.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use crate::lease::{Lease, LeaseKeeper, LeaseTerms, Slot, GENERATOR_ID_COUNT};
+use crate::Error;
+
+/// Longest schema group name: `snowfall_{name}_properties` must fit PostgreSQL's 63-byte identifiers.
+pub const MAX_SCHEMA_GROUP_NAME_LEN: usize = 40;
+
+/// Checks that a schema group name can safely become part of an SQL table name.
+///
+/// ```
+/// use snowfall_wasm::validate_schema_group_name;
+/// assert!(validate_schema_group_name("orders_eu_1").is_ok());
+/// let e = validate_schema_group_name("x; DROP TABLE users").unwrap_err();
+/// assert_eq!(e.code(), "INVALID_SCHEMA_GROUP_NAME");
+/// ```
+pub fn validate_schema_group_name(name: &str) -> Result<(), Error> {
+    let reason = if name.is_empty() {
+        "it is empty"
+    } else if name.len() > MAX_SCHEMA_GROUP_NAME_LEN {
+        "it is longer than 40 characters"
+    } else if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        "it contains a character other than A-Z, a-z, 0-9 and _"
+    } else {
+        return Ok(());
+    };
+    Err(Error::InvalidSchemaGroupName {
+        name: name.to_string(),
+        reason,
+    })
+}
+
+/// Shortest and longest liveliness probe accepted, in seconds.
+pub const PROBE_SECONDS_RANGE: (i64, i64) = (1, 86_400);
+
+/// One schema group's manifest: 4096 slots and the group's settings.
+#[derive(Debug)]
+pub struct MemorySchemaGroup {
+    name: String,
+    epoch_unix_ms: i64,
+    terms: LeaseTerms,
+    slots: Vec<Slot>,
+    next_holder: u64,
+}
+
+impl MemorySchemaGroup {
+    /// A new, empty group. The epoch may not lie after `now_unix_ms`.
+    pub fn new(
+        name: &str,
+        liveliness_probe_s: i64,
+        epoch_unix_ms: i64,
+        now_unix_ms: i64,
+    ) -> Result<Self, Error> {
+        validate_schema_group_name(name)?;
+        let (lo, hi) = PROBE_SECONDS_RANGE;
+        if !(lo..=hi).contains(&liveliness_probe_s) {
+            return Err(Error::OutOfRange {
+                what: "livelinessProbeS",
+                min: lo as i128,
+                max: hi as i128,
+                got: liveliness_probe_s as i128,
+            });
+        }
+        if epoch_unix_ms > now_unix_ms {
+            return Err(Error::EpochInFuture {
+                epoch_unix_ms,
+                now_unix_ms,
+            });
+        }
+        Ok(MemorySchemaGroup {
+            name: name.to_string(),
+            epoch_unix_ms,
+            terms: LeaseTerms::from_probe_seconds(liveliness_probe_s),
+            slots: vec![Slot::default(); GENERATOR_ID_COUNT],
+            next_holder: 1,
+        })
+    }
+
+    /// The group's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The group's epoch in Unix ms.
+    pub fn epoch_unix_ms(&self) -> i64 {
+        self.epoch_unix_ms
+    }
+
+    /// The group's lease timing.
+    pub fn terms(&self) -> LeaseTerms {
+        self.terms
+    }
+
+    /// Claims the lowest free generator id (the original's order), returning the lease and the
+    /// holder token that renewals and the release must present.
+    pub fn claim(&mut self, now_unix_ms: i64) -> Result<(Lease, u64), Error> {
+        let terms = self.terms;
+        let Some(id) = self
+            .slots
+            .iter()
+            .position(|s| terms.is_free(s.last_updated_ms, now_unix_ms))
+        else {
+            return Err(Error::GeneratorIdsExhausted {
+                schema_group: self.name.clone(),
+            });
+        };
+        let holder = self.next_holder;
+        self.next_holder += 1;
+        let slot = &mut self.slots[id];
+        let (start, end) = terms.claim_window(slot.reserved_until_ms, now_unix_ms);
+        *slot = Slot {
+            last_updated_ms: now_unix_ms,
+            reserved_until_ms: end,
+            holder,
+        };
+        Ok((
+            Lease {
+                generator_id: id as u16,
+                window_start_unix_ms: start,
+                window_end_unix_ms: end,
+            },
+            holder,
+        ))
+    }
+
+    /// Renews a lease if `holder` still holds it; `None` if it was lost (taken over after expiry).
+    pub fn renew(&mut self, lease: &Lease, holder: u64, now_unix_ms: i64) -> Option<Lease> {
+        let terms = self.terms;
+        let slot = &mut self.slots[lease.generator_id as usize];
+        if slot.holder != holder || slot.reserved_until_ms != lease.window_end_unix_ms {
+            return None;
+        }
+        let end = terms.renewed_window_end(lease.window_end_unix_ms, now_unix_ms);
+        *slot = Slot {
+            last_updated_ms: now_unix_ms.max(slot.last_updated_ms),
+            reserved_until_ms: end,
+            holder,
+        };
+        Some(Lease {
+            window_end_unix_ms: end,
+            ..*lease
+        })
+    }
+
+    /// Frees a lease at once, if `holder` still holds it.
+    pub fn release(&mut self, lease: &Lease, holder: u64, last_issued_unix_ms: Option<i64>) {
+        let slot = &mut self.slots[lease.generator_id as usize];
+        if slot.holder == holder && slot.reserved_until_ms == lease.window_end_unix_ms {
+            slot.last_updated_ms = 0;
+            slot.reserved_until_ms =
+                LeaseTerms::released_reserved_until(lease, last_issued_unix_ms);
+        }
+    }
+
+    /// How many generator ids are held by live generators at `now_unix_ms`.
+    pub fn live_generator_count(&self, now_unix_ms: i64) -> usize {
+        self.slots
+            .iter()
+            .filter(|s| !self.terms.is_free(s.last_updated_ms, now_unix_ms))
+            .count()
+    }
+}
+
+/// A shared handle on a group: generators keep it to renew and release their leases.
+pub type SharedGroup = Rc<RefCell<MemorySchemaGroup>>;
+
+/// The schema groups of one process (one JS realm).
+#[derive(Debug, Default)]
+pub struct MemoryRegistry {
+    groups: HashMap<String, SharedGroup>,
+}
+
+impl MemoryRegistry {
+    /// Creates a group; an existing name is an error, as in the original.
+    ///
+    /// ```
+    /// use snowfall_wasm::MemoryRegistry;
+    /// let mut registry = MemoryRegistry::default();
+    /// let now = 1_700_000_000_000;
+    /// registry.create_schema_group("default", 5, 1_577_836_800_000, now).unwrap();
+    /// let again = registry.create_schema_group("default", 5, 1_577_836_800_000, now);
+    /// assert_eq!(again.unwrap_err().code(), "SCHEMA_GROUP_EXISTS");
+    /// ```
+    pub fn create_schema_group(
+        &mut self,
+        name: &str,
+        liveliness_probe_s: i64,
+        epoch_unix_ms: i64,
+        now_unix_ms: i64,
+    ) -> Result<SharedGroup, Error> {
+        let group = MemorySchemaGroup::new(name, liveliness_probe_s, epoch_unix_ms, now_unix_ms)?;
+        if self.groups.contains_key(name) {
+            return Err(Error::SchemaGroupExists {
+                name: name.to_string(),
+            });
+        }
+        let shared = Rc::new(RefCell::new(group));
+        self.groups.insert(name.to_string(), shared.clone());
+        Ok(shared)
+    }
+
+    /// Looks a group up by name.
+    pub fn get(&self, name: &str) -> Result<SharedGroup, Error> {
+        validate_schema_group_name(name)?;
+        self.groups
+            .get(name)
+            .cloned()
+            .ok_or_else(|| Error::SchemaGroupNotFound {
+                name: name.to_string(),
+            })
+    }
+
+    /// Forgets a group (its live generators keep their handle and keep working).
+    pub fn remove(&mut self, name: &str) -> bool {
+        self.groups.remove(name).is_some()
+    }
+}
+
+/// Keeps one generator's lease in a [`MemorySchemaGroup`], renewing it synchronously.
+pub struct MemoryKeeper {
+    group: SharedGroup,
+    holder: u64,
+}
+
+impl MemoryKeeper {
+    /// Claims a generator id in `group`, returning the keeper and the lease to adopt.
+    pub fn claim(group: SharedGroup, now_unix_ms: i64) -> Result<(Self, Lease), Error> {
+        let (lease, holder) = group.borrow_mut().claim(now_unix_ms)?;
+        Ok((MemoryKeeper { group, holder }, lease))
+    }
+}
+
+impl LeaseKeeper for MemoryKeeper {
+    fn renew_interval_ms(&self) -> i64 {
+        self.group.borrow().terms.liveliness_probe_ms
+    }
+
+    fn renew(&mut self, current: &Lease, now_unix_ms: i64) -> Result<Lease, Error> {
+        let mut group = self.group.borrow_mut();
+        if let Some(renewed) = group.renew(current, self.holder, now_unix_ms) {
+            return Ok(renewed);
+        }
+        // Lost (this generator was idle past its lease and the id was taken): never keep minting
+        // with it; take another id, whose window starts after that id's previous holders.
+        let (lease, holder) = group.claim(now_unix_ms)?;
+        self.holder = holder;
+        Ok(lease)
+    }
+
+    fn release(&mut self, lease: &Lease, last_issued_unix_ms: Option<i64>) {
+        self.group
+            .borrow_mut()
+            .release(lease, self.holder, last_issued_unix_ms);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::generator::{Generator, Settings};
+    use crate::layout::{GuidParts, DEFAULT_EPOCH_UNIX_MS};
+
+    const NOW: i64 = DEFAULT_EPOCH_UNIX_MS + 1_000_000;
+
+    fn group(probe_s: i64) -> SharedGroup {
+        MemoryRegistry::default()
+            .create_schema_group("g", probe_s, DEFAULT_EPOCH_UNIX_MS, NOW)
+            .unwrap()
+    }
+
+    fn start(group: &SharedGroup, clock: &ManualClock) -> Result<Generator<ManualClock>, Error> {
+        let (keeper, lease) = MemoryKeeper::claim(group.clone(), clock.get())?;
+        Ok(Generator::with_keeper(
+            clock.clone(),
+            Settings::default(),
+            lease,
+            Box::new(keeper),
+        ))
+    }
+
+    #[test]
+    fn hands_out_4096_distinct_ids_lowest_first_then_refuses() {
+        let g = group(5);
+        let clock = ManualClock::new(NOW);
+        let gens: Vec<_> = (0..4096).map(|_| start(&g, &clock).unwrap()).collect();
+        for (i, gen) in gens.iter().enumerate() {
+            assert_eq!(gen.generator_id(), Some(i as u16));
+        }
+        assert_eq!(
+            start(&g, &clock).err().unwrap().code(),
+            "GENERATOR_IDS_EXHAUSTED"
+        );
+    }
+
+    #[test]
+    fn close_frees_at_once_and_successor_starts_after_what_was_minted() {
+        let g = group(5);
+        let clock = ManualClock::new(NOW);
+        let mut a = start(&g, &clock).unwrap();
+        let last_a = a.next_id().unwrap();
+        a.close();
+        let mut b = start(&g, &clock).unwrap();
+        assert_eq!(b.generator_id(), Some(0));
+        let first_b = b.next_id().unwrap();
+        assert!(
+            GuidParts::from_guid(first_b).ms_since_epoch
+                > GuidParts::from_guid(last_a).ms_since_epoch
+        );
+    }
+
+    #[test]
+    fn dropped_generator_is_reclaimed_after_two_probes_only() {
+        let g = group(5);
+        let clock = ManualClock::new(NOW);
+        let a = start(&g, &clock).unwrap();
+        std::mem::forget(a); // dropped without close: stops renewing
+        clock.advance(10_000);
+        assert_eq!(start(&g, &clock).unwrap().generator_id(), Some(1));
+        clock.advance(1);
+        assert_eq!(start(&g, &clock).unwrap().generator_id(), Some(0));
+    }
+
+    #[test]
+    fn active_generator_renews_and_keeps_its_id() {
+        let g = group(1);
+        let clock = ManualClock::new(NOW);
+        let mut a = start(&g, &clock).unwrap();
+        for _ in 0..100 {
+            clock.advance(500);
+            a.next_id().unwrap();
+        }
+        assert_eq!(a.generator_id(), Some(0));
+        assert_eq!(start(&g, &clock).unwrap().generator_id(), Some(1));
+    }
+
+    #[test]
+    fn idle_generator_whose_id_was_taken_switches_id_and_never_duplicates() {
+        let g = group(1);
+        let clock = ManualClock::new(NOW);
+        let mut a = start(&g, &clock).unwrap();
+        let before = a.next_id().unwrap();
+        clock.advance(60_000); // a was paused for a minute
+        let mut b = start(&g, &clock).unwrap();
+        assert_eq!(
+            b.generator_id(),
+            Some(0),
+            "the dead holder's id is reclaimed"
+        );
+        let from_b = b.next_id().unwrap();
+        let from_a = a.next_id().unwrap();
+        assert_ne!(
+            a.generator_id(),
+            Some(0),
+            "a must not keep minting with an id it lost"
+        );
+        assert_ne!(from_a, from_b);
+        assert!(from_a > before);
+    }
+
+    #[test]
+    fn refuses_bad_groups() {
+        let mut r = MemoryRegistry::default();
+        assert_eq!(
+            r.create_schema_group("a-b", 5, 0, NOW).unwrap_err().code(),
+            "INVALID_SCHEMA_GROUP_NAME"
+        );
+        assert_eq!(
+            r.create_schema_group("ok", 0, 0, NOW).unwrap_err().code(),
+            "OUT_OF_RANGE"
+        );
+        assert_eq!(
+            r.create_schema_group("ok", 5, NOW + 1, NOW)
+                .unwrap_err()
+                .code(),
+            "EPOCH_IN_FUTURE"
+        );
+        assert_eq!(
+            r.get("missing").unwrap_err().code(),
+            "SCHEMA_GROUP_NOT_FOUND"
+        );
+    }
+}

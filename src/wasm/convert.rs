@@ -1,0 +1,230 @@
+//! JS value <-> core type conversions, with a typed `SnowfallError` for every bad input.
+
+use std::cell::RefCell;
+
+use js_sys::{Function, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+
+use crate::{Error, DEFAULT_EPOCH_UNIX_MS};
+
+thread_local! {
+    pub(crate) static ERROR_CLASS: RefCell<Option<Function>> = const { RefCell::new(None) };
+}
+
+/// A core error as a thrown JS value: `new SnowfallError(code, message)`.
+pub(crate) fn error_to_js(e: Error) -> JsValue {
+    let (code, message) = (
+        JsValue::from_str(e.code()),
+        JsValue::from_str(&e.to_string()),
+    );
+    let class = ERROR_CLASS.with(|c| c.borrow().clone());
+    if let Some(class) = class {
+        if let Ok(err) = Reflect::construct(&class, &js_sys::Array::of2(&code, &message)) {
+            return err;
+        }
+    }
+    let err = js_sys::Error::new(&e.to_string());
+    let _ = Reflect::set(&err, &"code".into(), &code);
+    err.into()
+}
+
+/// How a JS value is described in an error message.
+pub(crate) fn describe(v: &JsValue) -> String {
+    if v.is_undefined() {
+        "undefined".into()
+    } else if v.is_null() {
+        "null".into()
+    } else if let Some(s) = v.as_string() {
+        format!("the string {s:?}")
+    } else if let Some(n) = v.as_f64() {
+        format!("the number {n}")
+    } else if v.is_bigint() {
+        format!(
+            "the bigint {}",
+            String::from(js_sys::JsString::from(v.clone()))
+        )
+    } else if v.is_function() {
+        "a function".into()
+    } else {
+        format!(
+            "a value of type {}",
+            v.js_typeof().as_string().unwrap_or_default()
+        )
+    }
+}
+
+fn invalid_type(what: &str, expected: &'static str, got: &JsValue) -> JsValue {
+    error_to_js(Error::InvalidType {
+        what: what.to_string(),
+        expected,
+        got: describe(got),
+    })
+}
+
+/// An options object (or undefined, meaning all defaults), read field by field.
+pub(crate) struct Options<'a> {
+    obj: Option<&'a JsValue>,
+}
+
+impl<'a> Options<'a> {
+    pub(crate) fn new(v: &'a JsValue, what: &str) -> Result<Self, JsValue> {
+        if v.is_undefined() || v.is_null() {
+            Ok(Options { obj: None })
+        } else if v.is_object() && !v.is_function() && !js_sys::Array::is_array(v) {
+            Ok(Options { obj: Some(v) })
+        } else {
+            Err(invalid_type(what, "an options object", v))
+        }
+    }
+
+    /// The field's value, or None when absent or undefined.
+    pub(crate) fn get(&self, key: &str) -> Result<Option<JsValue>, JsValue> {
+        let Some(obj) = self.obj else { return Ok(None) };
+        let v = Reflect::get(obj, &key.into())?;
+        Ok((!v.is_undefined()).then_some(v))
+    }
+
+    pub(crate) fn string(&self, key: &str) -> Result<Option<String>, JsValue> {
+        self.get(key)?.map(|v| string_arg(key, &v)).transpose()
+    }
+
+    /// An integer field within `min..=max`.
+    pub(crate) fn integer(
+        &self,
+        key: &'static str,
+        min: i64,
+        max: i64,
+    ) -> Result<Option<i64>, JsValue> {
+        self.get(key)?
+            .map(|v| integer_arg(key, &v, min, max))
+            .transpose()
+    }
+
+    pub(crate) fn function(&self, key: &str) -> Result<Option<Function>, JsValue> {
+        match self.get(key)? {
+            None => Ok(None),
+            Some(v) if v.is_function() => Ok(Some(v.unchecked_into())),
+            Some(v) => Err(invalid_type(key, "a function", &v)),
+        }
+    }
+}
+
+pub(crate) fn string_arg(what: &str, v: &JsValue) -> Result<String, JsValue> {
+    v.as_string()
+        .ok_or_else(|| invalid_type(what, "a string", v))
+}
+
+/// A JS number that must be an integer within `min..=max`.
+pub(crate) fn integer_arg(
+    what: &'static str,
+    v: &JsValue,
+    min: i64,
+    max: i64,
+) -> Result<i64, JsValue> {
+    let Some(n) = v.as_f64() else {
+        return Err(invalid_type(what, "an integer number", v));
+    };
+    if !n.is_finite() || n.fract() != 0.0 {
+        return Err(invalid_type(what, "an integer number", v));
+    }
+    if n < min as f64 || n > max as f64 {
+        return Err(error_to_js(Error::OutOfRange {
+            what,
+            min: min as i128,
+            max: max as i128,
+            got: n as i128,
+        }));
+    }
+    Ok(n as i64)
+}
+
+/// A millisecond value passed between our own JS and wasm (already checked by the caller's types).
+pub(crate) fn finite_ms(what: &str, n: f64) -> Result<i64, JsValue> {
+    if n.is_finite() {
+        Ok(n.floor() as i64)
+    } else {
+        Err(error_to_js(Error::InvalidType {
+            what: what.to_string(),
+            expected: "a finite number of ms",
+            got: format!("{n}"),
+        }))
+    }
+}
+
+/// A point in time: a valid `Date`, or integer Unix milliseconds.
+pub(crate) fn time_arg(what: &'static str, v: &JsValue) -> Result<i64, JsValue> {
+    if let Some(date) = v.dyn_ref::<js_sys::Date>() {
+        let ms = date.get_time();
+        if !ms.is_finite() {
+            return Err(invalid_type(what, "a valid Date", v));
+        }
+        return Ok(ms as i64);
+    }
+    if v.as_f64().is_some() {
+        return integer_arg(what, v, -8_640_000_000_000_000, 8_640_000_000_000_000);
+    }
+    Err(invalid_type(what, "a Date or integer Unix milliseconds", v))
+}
+
+/// `options.epochStartDate` (a Date or Unix ms), defaulting to 2020-01-01T00:00:00Z.
+pub(crate) fn epoch_option(o: &Options) -> Result<i64, JsValue> {
+    match o.get("epochStartDate")? {
+        None => Ok(DEFAULT_EPOCH_UNIX_MS),
+        Some(v) => {
+            let ms = time_arg("epochStartDate", &v)?;
+            if ms < 0 {
+                return Err(error_to_js(Error::OutOfRange {
+                    what: "epochStartDate",
+                    min: 0,
+                    max: i64::MAX as i128,
+                    got: ms as i128,
+                }));
+            }
+            Ok(ms)
+        }
+    }
+}
+
+/// A GUID given as a bigint or a decimal string. Numbers are refused: ids exceed 2^53, so a Number
+/// has already lost digits.
+pub(crate) fn guid_arg(what: &'static str, v: &JsValue) -> Result<u64, JsValue> {
+    let text = if v.is_bigint() {
+        String::from(js_sys::JsString::from(v.clone()))
+    } else if let Some(s) = v.as_string() {
+        let t = s.trim();
+        if t.is_empty()
+            || !t
+                .bytes()
+                .enumerate()
+                .all(|(i, b)| b.is_ascii_digit() || (i == 0 && b == b'-'))
+        {
+            return Err(invalid_type(what, "a bigint or a decimal string", v));
+        }
+        t.to_string()
+    } else {
+        return Err(invalid_type(
+            what,
+            "a bigint or a decimal string (a Number cannot hold a 64-bit id exactly)",
+            v,
+        ));
+    };
+    match text.parse::<i128>() {
+        Ok(n) if (0..=u64::MAX as i128).contains(&n) => Ok(n as u64),
+        Ok(n) => Err(error_to_js(Error::OutOfRange {
+            what,
+            min: 0,
+            max: u64::MAX as i128,
+            got: n,
+        })),
+        Err(_) => Err(error_to_js(Error::OutOfRange {
+            what,
+            min: 0,
+            max: u64::MAX as i128,
+            got: if text.starts_with('-') {
+                i128::MIN
+            } else {
+                i128::MAX
+            },
+        })),
+    }
+}

@@ -1,0 +1,186 @@
+//! The `Generator` class JS sees: a core [`crate::Generator`] reading the JS clock.
+
+use js_sys::Function;
+use wasm_bindgen::prelude::*;
+
+use super::convert::{epoch_option, error_to_js, finite_ms, integer_arg, Options};
+use crate::{
+    Clock, Error, Generator, Lease, MemoryKeeper, Settings, DEFAULT_CLOCK_TOLERANCE_MS,
+    MAX_GENERATOR_ID,
+};
+
+/// Largest batch `nextIds` makes in one call (128 MiB of ids).
+const MAX_BATCH: i64 = 1 << 24;
+/// Largest clock tolerance accepted: one day.
+const MAX_TOLERANCE_MS: i64 = 86_400_000;
+
+/// The JS clock: `Date.now()` read lazily on each id (never at module load: Workers read 0 there),
+/// or a user's function returning Unix ms.
+pub(crate) enum JsClock {
+    DateNow,
+    Custom(Function),
+}
+
+impl Clock for JsClock {
+    #[inline(always)]
+    fn unix_ms(&mut self) -> Result<i64, Error> {
+        let ms = match self {
+            JsClock::DateNow => js_sys::Date::now(),
+            JsClock::Custom(f) => {
+                let v = f
+                    .call0(&JsValue::UNDEFINED)
+                    .map_err(|e| Error::InvalidClockReading {
+                        got: format!("an exception ({})", super::convert::describe(&e)),
+                    })?;
+                v.as_f64().ok_or_else(|| Error::InvalidClockReading {
+                    got: super::convert::describe(&v),
+                })?
+            }
+        };
+        if !ms.is_finite() {
+            return Err(Error::InvalidClockReading {
+                got: format!("{ms}"),
+            });
+        }
+        Ok(ms as i64)
+    }
+}
+
+/// Clock and tolerance from `{ clock, clockToleranceMs }`.
+fn clock_and_settings(o: &Options, epoch_unix_ms: i64) -> Result<(JsClock, Settings), JsValue> {
+    let clock = o
+        .function("clock")?
+        .map_or(JsClock::DateNow, JsClock::Custom);
+    let clock_tolerance_ms = o
+        .integer("clockToleranceMs", 0, MAX_TOLERANCE_MS)?
+        .unwrap_or(DEFAULT_CLOCK_TOLERANCE_MS);
+    Ok((
+        clock,
+        Settings {
+            epoch_unix_ms,
+            clock_tolerance_ms,
+        },
+    ))
+}
+
+/// A core generator for JS. Internal: the public class is `Snowfall` (js/snowfall.js).
+#[wasm_bindgen(js_name = Generator)]
+pub struct WasmGenerator {
+    inner: Generator<JsClock>,
+}
+
+#[wasm_bindgen(js_class = Generator)]
+impl WasmGenerator {
+    /// A generator holding a lease in an in-memory schema group (SimpleSyncer).
+    /// Options: `{ schemaGroupName = "default", clock?, clockToleranceMs? }`.
+    #[wasm_bindgen(js_name = fromMemoryGroup)]
+    pub fn from_memory_group(options: JsValue) -> Result<WasmGenerator, JsValue> {
+        let o = Options::new(&options, "options")?;
+        let name = o
+            .string("schemaGroupName")?
+            .unwrap_or_else(|| super::groups::DEFAULT_GROUP.to_string());
+        let group = super::groups::find(&name)?;
+        let epoch = group.borrow().epoch_unix_ms();
+        let (mut clock, settings) = clock_and_settings(&o, epoch)?;
+        let now = clock.unix_ms().map_err(error_to_js)?;
+        let (keeper, lease) = MemoryKeeper::claim(group, now).map_err(error_to_js)?;
+        Ok(WasmGenerator {
+            inner: Generator::with_keeper(clock, settings, lease, Box::new(keeper)),
+        })
+    }
+
+    /// A generator whose lease an outside syncer (a database) saves and hands in with `adoptLease`.
+    /// Options: `{ epochStartDate, clock?, clockToleranceMs? }`.
+    pub fn external(options: JsValue) -> Result<WasmGenerator, JsValue> {
+        let o = Options::new(&options, "options")?;
+        let epoch = epoch_option(&o)?;
+        let (clock, settings) = clock_and_settings(&o, epoch)?;
+        Ok(WasmGenerator {
+            inner: Generator::new(clock, settings),
+        })
+    }
+
+    /// The next id (a bigint).
+    #[wasm_bindgen(js_name = nextId)]
+    pub fn next_id(&mut self) -> Result<u64, JsValue> {
+        self.inner.next_id().map_err(error_to_js)
+    }
+
+    /// `count` ids as a BigUint64Array, made with one clock read per millisecond used.
+    #[wasm_bindgen(js_name = nextIds)]
+    pub fn next_ids(&mut self, count: JsValue) -> Result<Vec<u64>, JsValue> {
+        let n = integer_arg("count", &count, 0, MAX_BATCH)? as usize;
+        let mut out = vec![0u64; n];
+        self.inner.fill(&mut out).map_err(error_to_js)?;
+        Ok(out)
+    }
+
+    /// The generator id held, or undefined when none is.
+    #[wasm_bindgen(getter, js_name = generatorId)]
+    pub fn generator_id(&self) -> Option<u16> {
+        self.inner.generator_id()
+    }
+
+    /// The schema group's epoch in Unix ms.
+    #[wasm_bindgen(getter, js_name = epochUnixMs)]
+    pub fn epoch_unix_ms(&self) -> f64 {
+        self.inner.settings().epoch_unix_ms as f64
+    }
+
+    /// Unix ms of the last issued id's timestamp, or -1 before the first id.
+    #[wasm_bindgen(getter, js_name = lastIssuedUnixMs)]
+    pub fn last_issued_unix_ms(&self) -> f64 {
+        self.inner
+            .last_issued_unix_ms()
+            .map_or(-1.0, |ms| ms as f64)
+    }
+
+    /// `[windowStartUnixMs, windowEndUnixMs]` of the lease held, or undefined.
+    #[wasm_bindgen(getter, js_name = leaseWindow)]
+    pub fn lease_window(&self) -> Option<Vec<f64>> {
+        self.inner
+            .lease()
+            .map(|l| vec![l.window_start_unix_ms as f64, l.window_end_unix_ms as f64])
+    }
+
+    /// Adopts a lease a syncer has saved: a renewal of the same generator id, or another id and
+    /// its window together.
+    #[wasm_bindgen(js_name = adoptLease)]
+    pub fn adopt_lease(
+        &mut self,
+        generator_id: JsValue,
+        window_start_unix_ms: f64,
+        window_end_unix_ms: f64,
+    ) -> Result<(), JsValue> {
+        if self.inner.is_closed() {
+            return Err(error_to_js(Error::GeneratorClosed));
+        }
+        let generator_id =
+            integer_arg("generatorId", &generator_id, 0, MAX_GENERATOR_ID as i64)? as u16;
+        let window_start_unix_ms = finite_ms("windowStartUnixMs", window_start_unix_ms)?;
+        let window_end_unix_ms = finite_ms("windowEndUnixMs", window_end_unix_ms)?;
+        self.inner.adopt_lease(Lease {
+            generator_id,
+            window_start_unix_ms,
+            window_end_unix_ms,
+        });
+        Ok(())
+    }
+
+    /// Stops minting at once (the lease was lost).
+    #[wasm_bindgen(js_name = revokeLease)]
+    pub fn revoke_lease(&mut self) {
+        self.inner.revoke_lease();
+    }
+
+    /// Releases the generator id (in-memory groups: at once) and refuses every later call.
+    pub fn close(&mut self) {
+        self.inner.close();
+    }
+
+    /// Whether `close` was called.
+    #[wasm_bindgen(getter)]
+    pub fn closed(&self) -> bool {
+        self.inner.is_closed()
+    }
+}

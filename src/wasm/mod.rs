@@ -1,0 +1,122 @@
+//! The wasm-bindgen layer: translates JS values to core types and back, and nothing else.
+//! Everything it exports is internal to the package; the public JS API is `js/api.js`.
+
+mod convert;
+mod generator;
+mod groups;
+
+use wasm_bindgen::prelude::*;
+
+use crate::{guid_range_at, GuidParts, LeaseTerms};
+use convert::{epoch_option, error_to_js, finite_ms, guid_arg, Options};
+
+/// Called once by each entry point: errors thrown from wasm become instances of this class
+/// (`SnowfallError`), so `instanceof` and `err.code` work the same whichever side threw.
+#[wasm_bindgen(js_name = registerErrorClass)]
+pub fn register_error_class(class: js_sys::Function) {
+    convert::ERROR_CLASS.with(|c| *c.borrow_mut() = Some(class));
+}
+
+/// `{ msSinceEpoch, loopingCounter, generatorId, unixMs }` of a GUID given as a bigint or decimal string.
+#[wasm_bindgen(js_name = decodeGuid)]
+pub fn decode_guid(id: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
+    let guid = guid_arg("id", &id)?;
+    let epoch = epoch_option(&Options::new(&options, "options")?)?;
+    let parts = GuidParts::from_guid(guid);
+    let out = js_sys::Object::new();
+    let set = |k: &str, v: f64| js_sys::Reflect::set(&out, &k.into(), &v.into()).map(|_| ());
+    set("msSinceEpoch", parts.ms_since_epoch as f64)?;
+    set("loopingCounter", parts.looping_counter as f64)?;
+    set("generatorId", parts.generator_id as f64)?;
+    set("unixMs", (epoch + parts.ms_since_epoch as i64) as f64)?;
+    Ok(out.into())
+}
+
+/// `[lowest, highest]`: the GUIDs that bound one millisecond (Unix ms) for range queries.
+#[wasm_bindgen(js_name = guidRangeAt)]
+pub fn guid_range(unix_ms: JsValue, options: JsValue) -> Result<Vec<u64>, JsValue> {
+    let epoch = epoch_option(&Options::new(&options, "options")?)?;
+    let ms = convert::time_arg("time", &unix_ms)?;
+    let since = ms - epoch;
+    if since < 0 {
+        return Err(error_to_js(crate::Error::ClockBeforeEpoch {
+            clock_unix_ms: ms,
+            epoch_unix_ms: epoch,
+        }));
+    }
+    let (lo, hi) = guid_range_at(since as u64).map_err(error_to_js)?;
+    Ok(vec![lo, hi])
+}
+
+/// Throws `INVALID_SCHEMA_GROUP_NAME` unless `name` is safe inside an SQL table name.
+#[wasm_bindgen(js_name = validateSchemaGroupName)]
+pub fn validate_schema_group_name(name: JsValue) -> Result<String, JsValue> {
+    let name = convert::string_arg("schemaGroupName", &name)?;
+    crate::validate_schema_group_name(&name).map_err(error_to_js)?;
+    Ok(name)
+}
+
+/// The lease window rules (src/lease.rs), shared with the database syncer.
+#[wasm_bindgen(js_name = leaseClaimWindow)]
+pub fn lease_claim_window(
+    reserved_until_ms: f64,
+    now_unix_ms: f64,
+    probe_ms: f64,
+) -> Result<Vec<f64>, JsValue> {
+    let terms = LeaseTerms {
+        liveliness_probe_ms: finite_ms("probeMs", probe_ms)?,
+    };
+    let (start, end) = terms.claim_window(
+        finite_ms("reservedUntilMs", reserved_until_ms)?,
+        finite_ms("nowUnixMs", now_unix_ms)?,
+    );
+    Ok(vec![start as f64, end as f64])
+}
+
+/// New end of a renewed window (never earlier than the current end).
+#[wasm_bindgen(js_name = leaseRenewedWindowEnd)]
+pub fn lease_renewed_window_end(
+    window_end_ms: f64,
+    now_unix_ms: f64,
+    probe_ms: f64,
+) -> Result<f64, JsValue> {
+    let terms = LeaseTerms {
+        liveliness_probe_ms: finite_ms("probeMs", probe_ms)?,
+    };
+    Ok(terms.renewed_window_end(
+        finite_ms("windowEndMs", window_end_ms)?,
+        finite_ms("nowUnixMs", now_unix_ms)?,
+    ) as f64)
+}
+
+/// `reserved_until_ms` a releasing holder leaves behind (`lastIssuedUnixMs` < 0: none minted).
+#[wasm_bindgen(js_name = leaseReleasedReservedUntil)]
+pub fn lease_released_reserved_until(
+    window_start_ms: f64,
+    window_end_ms: f64,
+    last_issued_unix_ms: f64,
+) -> Result<f64, JsValue> {
+    let lease = crate::Lease {
+        generator_id: 0,
+        window_start_unix_ms: finite_ms("windowStartMs", window_start_ms)?,
+        window_end_unix_ms: finite_ms("windowEndMs", window_end_ms)?,
+    };
+    let last = finite_ms("lastIssuedUnixMs", last_issued_unix_ms)?;
+    Ok(LeaseTerms::released_reserved_until(&lease, (last >= 0).then_some(last)) as f64)
+}
+
+/// Whether a slot last updated at `lastUpdatedMs` may be claimed now.
+#[wasm_bindgen(js_name = leaseSlotIsFree)]
+pub fn lease_slot_is_free(
+    last_updated_ms: f64,
+    now_unix_ms: f64,
+    probe_ms: f64,
+) -> Result<bool, JsValue> {
+    let terms = LeaseTerms {
+        liveliness_probe_ms: finite_ms("probeMs", probe_ms)?,
+    };
+    Ok(terms.is_free(
+        finite_ms("lastUpdatedMs", last_updated_ms)?,
+        finite_ms("nowUnixMs", now_unix_ms)?,
+    ))
+}
