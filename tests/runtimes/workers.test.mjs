@@ -135,13 +135,13 @@ export default {
 `;
 
 /** Bundle a Worker with wrangler (dry-run deploy) in a project that has the package installed. */
-async function bundleWorker(projectDir, name, source) {
+async function bundleWorker(projectDir, name, source, extraToml = "") {
   const dir = path.join(projectDir, "workers", name);
   mkdirSync(path.join(dir, "src"), { recursive: true });
   writeFileSync(path.join(dir, "src", "index.js"), source);
   writeFileSync(
     path.join(dir, "wrangler.toml"),
-    `name = "${name}"\nmain = "src/index.js"\ncompatibility_date = "${COMPAT_DATE}"\n`,
+    `name = "${name}"\nmain = "src/index.js"\ncompatibility_date = "${COMPAT_DATE}"\n${extraToml}`,
   );
   const outdir = path.join(dir, "dist");
   try {
@@ -159,12 +159,12 @@ async function bundleWorker(projectDir, name, source) {
 }
 
 /** Miniflare running wrangler's bundled output: .js as ES modules, .wasm as compiled modules. */
-function miniflareFor({ outdir, files }) {
+function miniflareFor({ outdir, files }, compatibilityFlags = []) {
   const modules = files
     .filter((f) => /\.(m?js|wasm)$/.test(f))
     .sort((a, b) => (a === "index.js" ? -1 : b === "index.js" ? 1 : 0)) // the entry comes first
     .map((f) => ({ type: f.endsWith(".wasm") ? "CompiledWasm" : "ESModule", path: path.join(outdir, f) }));
-  return new Miniflare({ modules, modulesRoot: outdir, compatibilityDate: COMPAT_DATE });
+  return new Miniflare({ modules, modulesRoot: outdir, compatibilityDate: COMPAT_DATE, compatibilityFlags });
 }
 
 async function getJson(mf, pathAndQuery) {
@@ -301,5 +301,26 @@ describe("Cloudflare Workers: generator constructed at global scope (clock reads
     assert.equal(body.readsDuringConstruction, 0, "the constructor read the clock at global scope (it reads 0 in production)");
     assertStrictlyIncreasing(body.ids, "global-scope generator");
     for (const t of body.timestamps) assert.ok(t >= body.before && t <= body.after + 1, `id time ${t} is not the request's time ${body.before}..${body.after}`);
+  });
+});
+
+describe("Cloudflare Workers with nodejs_compat (the flag many Workers set)", { timeout: 240_000 }, () => {
+  let mf;
+  before(async () => {
+    const { projectDir } = await installedPackage();
+    const bundle = await bundleWorker(projectDir, "snowfall-nodecompat", MAIN_WORKER, 'compatibility_flags = ["nodejs_compat"]\n');
+    mf = miniflareFor(bundle, ["nodejs_compat"]);
+    await mf.ready;
+  });
+  after(async () => {
+    await mf?.dispose();
+  });
+
+  test("ids are unique and increasing; a frozen clock borrows ms", async () => {
+    const a = await getJson(mf, "/ids?n=200");
+    assertStrictlyIncreasing(a.ids, "nodejs_compat /ids");
+    const b = await getJson(mf, "/frozen?n=10000");
+    assertStrictlyIncreasing(b.ids, "nodejs_compat /frozen");
+    assert.equal(EPOCH_MS + layout(b.ids[0]).ms, b.fixed);
   });
 });

@@ -1,0 +1,102 @@
+// Node: the installed package's shape (what the tarball ships, the exports map) and its ESM and CJS
+// entries, each loaded in a fresh Node process inside the consumer project, as a user would.
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { existsSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { before, describe, test } from "node:test";
+import { promisify } from "node:util";
+import { installedPackage } from "./pack.mjs";
+
+const run = promisify(execFile);
+let pkg;
+
+async function node(projectDir, file, source) {
+  const p = path.join(projectDir, file);
+  writeFileSync(p, source);
+  try {
+    const { stdout } = await run(process.execPath, [p], { cwd: projectDir, timeout: 60_000 });
+    return JSON.parse(stdout.trim().split("\n").at(-1));
+  } catch (e) {
+    throw new Error(`node ${file} failed (exit ${e.code}):\n${e.stdout ?? ""}\n${e.stderr ?? e}`);
+  }
+}
+
+const CHECK = `
+  const epochStartDate = new Date(Date.UTC(2024, 0, 1));
+  SimpleSyncer.createSchemaGroup({ schemaGroupName: "g", livelinessProbeS: 5, epochStartDate });
+  const gen = new Snowfall({ schemaGroupName: "g" });
+  const before = Date.now();
+  const batch = gen.getGuids(1000);
+  const ids = [...Array.from({ length: 1000 }, () => gen.getGuid()), ...Array.from(gen.getGuids(1000))];
+  const after = Date.now();
+  const unique = new Set(ids).size === ids.length;
+  const increasing = ids.every((id, i) => i === 0 || id > ids[i - 1]);
+  const d = decodeGuid(ids[0], { epochStartDate });
+  let err;
+  try { new Snowfall({ schemaGroupName: "nope" }); } catch (e) { err = e; }
+  gen.close();
+  console.log(JSON.stringify({
+    type: typeof ids[0], batchIsBigUint64Array: batch instanceof BigUint64Array,
+    unique, increasing, t: d.timestamp.getTime(), before, after,
+    generatorIdMatches: Number(d.generatorId) === gen.generatorId,
+    errIsSnowfallError: err instanceof SnowfallError, errCode: err && err.code,
+  }));
+`;
+
+function checkResult(r, what) {
+  assert.equal(r.type, "bigint", `${what}: getGuid() type`);
+  assert.equal(r.batchIsBigUint64Array, true, `${what}: getGuids() returns a BigUint64Array`);
+  assert.equal(r.unique, true, `${what}: ids unique`);
+  assert.equal(r.increasing, true, `${what}: ids increasing`);
+  assert.ok(r.t >= r.before && r.t <= r.after + 1, `${what}: decoded time ${r.t} outside ${r.before}..${r.after}`);
+  assert.equal(r.generatorIdMatches, true, `${what}: decodeGuid generatorId = gen.generatorId`);
+  assert.equal(r.errIsSnowfallError, true, `${what}: unknown schema group throws a SnowfallError`);
+  assert.equal(typeof r.errCode, "string", `${what}: SnowfallError.code`);
+}
+
+describe("Node (installed package)", { timeout: 180_000 }, () => {
+  before(async () => {
+    pkg = await installedPackage();
+  });
+
+  test("the tarball ships the entries, the wasm and the types", () => {
+    for (const f of ["package.json", "snowfall_wasm_bg.wasm", "workerd.mjs", "browser.mjs", "node.mjs", "node.cjs", "index.d.ts"]) {
+      assert.ok(existsSync(path.join(pkg.packageDir, f)), `the installed package lacks ${f}`);
+    }
+  });
+
+  test("package.json: exports conditions, types, no sideEffects:false", () => {
+    const pj = pkg.packageJson;
+    assert.notEqual(pj.sideEffects, false, '"sideEffects": false makes esbuild drop the wasm init (Workers start uninitialised)');
+    const dot = pj.exports?.["."] ?? pj.exports;
+    assert.equal(typeof dot, "object", "exports['.'] must be a conditions object");
+    const flat = JSON.stringify(dot);
+    for (const c of ["workerd", "browser", "node", "default"]) assert.ok(flat.includes(`"${c}"`), `exports lacks the ${c} condition`);
+    const keys = Object.keys(dot);
+    assert.ok(keys.indexOf("workerd") < keys.indexOf("browser"), "workerd must come before browser (first match wins)");
+    assert.ok(keys.indexOf("node") < keys.indexOf("default") && keys.indexOf("browser") < keys.indexOf("default"), "default must be last");
+    assert.ok(pj.types || dot.types, "no types entry");
+  });
+
+  test("ESM: import from 'snowfall-wasm' resolves the node entry and works", async () => {
+    const r = await node(pkg.projectDir, "esm-check.mjs",
+      `import { Snowfall, SimpleSyncer, decodeGuid, SnowfallError } from "snowfall-wasm";\n${CHECK}`);
+    checkResult(r, "ESM");
+  });
+
+  test("CJS: require('snowfall-wasm') resolves the node.cjs entry and works", async () => {
+    const r = await node(pkg.projectDir, "cjs-check.cjs",
+      `const { Snowfall, SimpleSyncer, decodeGuid, SnowfallError } = require("snowfall-wasm");\n${CHECK}`);
+    checkResult(r, "CJS");
+  });
+
+  test("import.meta.resolve / require.resolve pick node.mjs and node.cjs", async () => {
+    const r = await node(pkg.projectDir, "resolve-check.mjs", `
+      import { createRequire } from "node:module";
+      const require = createRequire(import.meta.url);
+      console.log(JSON.stringify({ esm: import.meta.resolve("snowfall-wasm"), cjs: require.resolve("snowfall-wasm") }));`);
+    assert.match(r.esm, /\/node_modules\/snowfall-wasm\/node\.mjs$/);
+    assert.match(r.cjs, /\/node_modules\/snowfall-wasm\/node\.cjs$/);
+  });
+});
