@@ -14,6 +14,7 @@ const typesDir = path.join(repoRoot, "tests", "types");
 // Compiler settings users commonly have. No skipLibCheck: the published .d.ts must itself compile.
 const CONFIGS = {
   "nodenext (Node ESM/CJS)": ["--module", "nodenext", "--moduleResolution", "nodenext", "--target", "es2022"],
+  "nodenext, lib es2022 without DOM (Node servers)": ["--module", "nodenext", "--moduleResolution", "nodenext", "--target", "es2022", "--lib", "es2022"],
   "bundler (Vite, esbuild, wrangler)": ["--module", "esnext", "--moduleResolution", "bundler", "--target", "es2022"],
 };
 
@@ -53,6 +54,11 @@ describe("TypeScript types of the installed package", { timeout: 180_000 }, () =
       assert.equal(r.output.trim().split("\n").filter((l) => /error TS/.test(l)).length, 1, `only the expected error:\n${r.output}`);
     });
   }
+
+  test("`using` / `await using` dispose a generator (target esnext)", async () => {
+    const r = await tsc(["dispose.mts"], ["--module", "nodenext", "--moduleResolution", "nodenext", "--target", "esnext"]);
+    assert.equal(r.code, 0, `tsc failed:\n${r.output}`);
+  });
 
   test("CommonJS consumers (require condition) get the types too (nodenext)", async () => {
     const r = await tsc(["api.cts"], CONFIGS["nodenext (Node ESM/CJS)"]);

@@ -5,5 +5,5 @@ const gen = new Snowfall();
 const id: bigint = gen.getGuid();
 const when: Date = decodeGuid(id).timestamp;
 const isError: boolean = new Error() instanceof SnowfallError;
-gen.close();
+void gen.close();
 void [when, isError];

@@ -1,6 +1,10 @@
 // Type-level test of the whole public API, compiled with `tsc --strict --noEmit` against the
 // installed package's types (tests/runtimes/types.test.mjs runs it). Nothing here is executed.
-import { Snowfall, SimpleSyncer, decodeGuid, SnowfallError } from "snowfall-wasm";
+import {
+  Snowfall, SimpleSyncer, decodeGuid, guidRange, SnowfallError, DEFAULT_EPOCH,
+  DatabaseSyncer, fromPg, fromMysql2, fromBetterSqlite3, fromD1,
+} from "snowfall-wasm";
+import type { DecodedGuid, Database, SyncerSession, Lease, Syncer, SnowfallErrorCode } from "snowfall-wasm";
 
 // Exact type equality: fails to compile unless A and B are the same type.
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
@@ -8,37 +12,84 @@ function assertType<T extends true>(): void {}
 
 const epochStartDate = new Date("2024-01-01T00:00:00Z");
 SimpleSyncer.createSchemaGroup({ schemaGroupName: "orders", livelinessProbeS: 5, epochStartDate });
+SimpleSyncer.createSchemaGroup({ schemaGroupName: "numeric_epoch", epochStartDate: Date.UTC(2024, 0, 1) });
+SimpleSyncer.createSchemaGroup();
+const exists: boolean = SimpleSyncer.hasSchemaGroup("orders");
+const status = SimpleSyncer.schemaGroupStatus("orders");
+const liveGenerators: number = status.liveGenerators;
+const dropped: boolean = SimpleSyncer.dropSchemaGroup("numeric_epoch");
 
 const gen = new Snowfall({ schemaGroupName: "orders" });
 const byDefault = new Snowfall();
-const withClock = new Snowfall({ schemaGroupName: "orders", clock: () => Date.now() });
+const withClock = new Snowfall({ schemaGroupName: "orders", clock: () => Date.now(), clockToleranceMs: 500 });
 
 const id = gen.getGuid();
 assertType<Equals<typeof id, bigint>>(); // the primitive bigint, not the BigInt wrapper
 const ids = gen.getGuids(10);
 assertType<Equals<typeof ids, BigUint64Array>>();
 const first: bigint = ids[0]!;
-const generatorId: number = gen.generatorId;
+const asString: string = gen.getGuidString();
+const asStrings: string[] = gen.getGuidStrings(3);
+const generatorId: number | undefined = gen.generatorId;
+const epoch: Date = gen.epochStartDate;
+const closed: boolean = gen.closed;
 
-const decoded = decodeGuid(id, { epochStartDate });
+const decoded: DecodedGuid = decodeGuid(id, { epochStartDate });
 const timestamp: Date = decoded.timestamp;
 const ms: number = decoded.msSinceEpoch;
 const counter: number = decoded.loopingCounter;
 const decodedGeneratorId: number = decoded.generatorId;
-decodeGuid(first, { epochStartDate });
+decodeGuid(first, { epochStartDate: epochStartDate.getTime() });
+decodeGuid(asString);
+const own: DecodedGuid = gen.decode(id);
+const range = guidRange(new Date(), { epochStartDate });
+assertType<Equals<typeof range.lowest, bigint>>();
+assertType<Equals<typeof range.highest, bigint>>();
+const defaultEpoch: Date = DEFAULT_EPOCH;
 
 try {
   withClock.getGuid();
 } catch (e: unknown) {
   if (e instanceof SnowfallError) {
-    const code: string = e.code;
+    const code: SnowfallErrorCode = e.code;
+    const asText: string = e.code;
     const message: string = e.message;
     const asError: Error = e;
-    void [code, message, asError];
+    if (e.code === "CLOCK_STALLED" || e.code === "LEASE_EXPIRED") void 0;
+    void [code, asText, message, asError];
   }
 }
 
-gen.close();
-byDefault.close();
-withClock.close();
-void [first, generatorId, timestamp, ms, counter, decodedGeneratorId];
+async function databaseUsage(db: Database, pgPool: unknown, mysqlPool: unknown, sqlite: unknown, d1: unknown): Promise<bigint> {
+  const adapters: Database[] = [fromPg(pgPool), fromMysql2(mysqlPool), fromBetterSqlite3(sqlite), fromD1(d1)];
+  await DatabaseSyncer.createSchemaGroup({ database: db, schemaGroupName: "orders", ifNotExists: true });
+  const session: SyncerSession = await DatabaseSyncer.open({ database: db, schemaGroupName: "orders" });
+  const lease: Lease = await session.claim();
+  const g = await Snowfall.create({ syncer: DatabaseSyncer, database: adapters[0], schemaGroupName: "orders", timers: false });
+  await g.ready();
+  const out = g.getGuid();
+  await g.close();
+  void lease;
+  return out;
+}
+
+// A custom syncer is just an object with open().
+const custom: Syncer<{ schemaGroupName?: string }> = {
+  async open() {
+    const lease: Lease = { generatorId: 1, windowStartUnixMs: 0, windowEndUnixMs: 1 };
+    return {
+      epochUnixMs: 0,
+      livelinessProbeMs: 5000,
+      claim: async () => lease,
+      renew: async () => lease,
+      release: async (_lastIssuedUnixMs: number) => {},
+    };
+  },
+};
+const fromCustom: Promise<Snowfall> = Snowfall.create({ syncer: custom });
+
+const closing: Promise<void> = gen.close();
+void byDefault.close();
+void withClock.close();
+void [exists, liveGenerators, dropped, first, asStrings, generatorId, epoch, closed, timestamp, ms, counter,
+      decodedGeneratorId, own, defaultEpoch, databaseUsage, fromCustom, closing];
