@@ -134,6 +134,44 @@ export default {
 };
 `;
 
+// Production Workers read Date.now() as 0 at global scope. This Worker makes Date.now() do that while
+// its global scope runs (the package's default clock reads Date.now through the wasm glue), then
+// restores it, and uses the package at global scope the way a user might.
+const DATE_NOW_ZERO_WORKER = `
+import { Snowfall, SimpleSyncer, decodeGuid } from "snowfall-wasm";
+const EPOCH = new Date(${EPOCH_MS});
+const realNow = Date.now;
+Date.now = () => 0;
+const steps = {};
+const attempt = (name, fn) => {
+  try { const v = fn(); steps[name] = "ok"; return v; }
+  catch (e) { steps[name] = (e && e.code ? e.code + ": " : "") + String(e && e.message || e); return null; }
+};
+const byDefault = attempt("new Snowfall() (default group)", () => new Snowfall());
+attempt("SimpleSyncer.createSchemaGroup", () =>
+  SimpleSyncer.createSchemaGroup({ schemaGroupName: "g", livelinessProbeS: 5, epochStartDate: EPOCH }));
+const inGroup = steps["SimpleSyncer.createSchemaGroup"] === "ok" ? attempt("new Snowfall({ schemaGroupName })", () => new Snowfall({ schemaGroupName: "g" })) : null;
+Date.now = realNow;
+
+function mint(gen, epochStartDate) {
+  if (!gen) return { skipped: true };
+  try {
+    const before = Date.now();
+    const ids = [gen.getGuid(), gen.getGuid(), ...gen.getGuids(3)];
+    const after = Date.now();
+    return { before, after, ids: ids.map(String),
+             timestamps: ids.map((id) => decodeGuid(id, { epochStartDate }).timestamp.getTime()) };
+  } catch (e) {
+    return { error: (e && e.code ? e.code + ": " : "") + String(e && e.message || e) };
+  }
+}
+export default {
+  async fetch() {
+    return Response.json({ steps, byDefault: mint(byDefault, new Date(Date.UTC(2020, 0, 1))), inGroup: mint(inGroup, EPOCH) });
+  },
+};
+`;
+
 /** Bundle a Worker with wrangler (dry-run deploy) in a project that has the package installed. */
 async function bundleWorker(projectDir, name, source, extraToml = "") {
   const dir = path.join(projectDir, "workers", name);
@@ -302,6 +340,35 @@ describe("Cloudflare Workers: generator constructed at global scope (clock reads
     assertStrictlyIncreasing(body.ids, "global-scope generator");
     for (const t of body.timestamps) assert.ok(t >= body.before && t <= body.after + 1, `id time ${t} is not the request's time ${body.before}..${body.after}`);
   });
+});
+
+describe("Cloudflare Workers: the package used at global scope while Date.now() reads 0 (as in production)", { timeout: 240_000 }, () => {
+  let mf;
+  let body;
+  before(async () => {
+    const { projectDir } = await installedPackage();
+    mf = miniflareFor(await bundleWorker(projectDir, "snowfall-datenow0", DATE_NOW_ZERO_WORKER));
+    await mf.ready;
+    body = await getJson(mf, "/");
+  });
+  after(async () => {
+    await mf?.dispose();
+  });
+
+  for (const step of ["new Snowfall() (default group)", "SimpleSyncer.createSchemaGroup", "new Snowfall({ schemaGroupName })"]) {
+    test(`${step} at global scope succeeds`, () => {
+      assert.equal(body.steps[step], "ok", `${step} at global scope (Date.now() = 0): ${body.steps[step] ?? "not reached"}`);
+    });
+  }
+  for (const which of ["byDefault", "inGroup"]) {
+    test(`ids from the global-scope generator (${which}) carry the request's time`, () => {
+      const r = body[which];
+      assert.ok(!r.skipped, "the generator could not be constructed at global scope (see the step above)");
+      assert.equal(r.error, undefined, `getGuid()/getGuids() in the request failed: ${r.error}`);
+      assertStrictlyIncreasing(r.ids, which);
+      for (const t of r.timestamps) assert.ok(t >= r.before && t <= r.after + 1, `id time ${t} is not the request's time ${r.before}..${r.after}`);
+    });
+  }
 });
 
 describe("Cloudflare Workers with nodejs_compat (the flag many Workers set)", { timeout: 240_000 }, () => {
