@@ -22,9 +22,9 @@ pub enum Error {
     /// A number outside the range its field allows.
     OutOfRange {
         what: &'static str,
-        min: i128,
-        max: i128,
-        got: i128,
+        min: i64,
+        max: u64,
+        got: String,
     },
     /// A schema group name that could not safely become part of an SQL table name.
     InvalidSchemaGroupName { name: String, reason: &'static str },
@@ -62,6 +62,16 @@ pub enum Error {
 }
 
 impl Error {
+    /// An [`Error::OutOfRange`] for `what`, which must lie in `min..=max` but is `got`.
+    pub fn out_of_range(what: &'static str, min: i64, max: u64, got: impl fmt::Display) -> Self {
+        Error::OutOfRange {
+            what,
+            min,
+            max,
+            got: got.to_string(),
+        }
+    }
+
     /// The stable code of this cause, as `SnowfallError.code` in JS.
     pub fn code(&self) -> &'static str {
         match self {
@@ -92,13 +102,13 @@ impl fmt::Display for Error {
             }
             Error::InvalidSchemaGroupName { name, reason } => write!(
                 f,
-                "invalid schema group name {name:?}: {reason} (it becomes part of SQL table names: use 1 to 40 characters of A-Z, a-z, 0-9 and _)"
+                "invalid schema group name \"{name}\": {reason} (it becomes part of SQL table names: use 1 to 40 characters of A-Z, a-z, 0-9 and _)"
             ),
             Error::SchemaGroupExists { name } => {
-                write!(f, "schema group {name:?} already exists: create it once, then start generators on it")
+                write!(f, "schema group \"{name}\" already exists: create it once, then start generators on it")
             }
             Error::SchemaGroupNotFound { name } => {
-                write!(f, "schema group {name:?} does not exist: create it first with createSchemaGroup")
+                write!(f, "schema group \"{name}\" does not exist: create it first with createSchemaGroup")
             }
             Error::EpochInFuture { epoch_unix_ms, now_unix_ms } => write!(
                 f,
@@ -107,7 +117,7 @@ impl fmt::Display for Error {
             ),
             Error::GeneratorIdsExhausted { schema_group } => write!(
                 f,
-                "all 4096 generator ids of schema group {schema_group:?} are in use: close idle generators, or wait for dead ones to expire"
+                "all 4096 generator ids of schema group \"{schema_group}\" are in use: close idle generators, or wait for dead ones to expire"
             ),
             Error::ClockBeforeEpoch { clock_unix_ms, epoch_unix_ms } => write!(
                 f,

@@ -70,28 +70,28 @@ impl GuidParts {
     /// ```
     pub fn to_guid(&self) -> Result<u64, Error> {
         if self.ms_since_epoch > MAX_MS_SINCE_EPOCH {
-            return Err(Error::OutOfRange {
-                what: "msSinceEpoch",
-                min: 0,
-                max: MAX_MS_SINCE_EPOCH as i128,
-                got: self.ms_since_epoch as i128,
-            });
+            return Err(Error::out_of_range(
+                "msSinceEpoch",
+                0,
+                MAX_MS_SINCE_EPOCH,
+                self.ms_since_epoch,
+            ));
         }
         if self.looping_counter > MAX_LOOPING_COUNTER {
-            return Err(Error::OutOfRange {
-                what: "loopingCounter",
-                min: 0,
-                max: MAX_LOOPING_COUNTER as i128,
-                got: self.looping_counter as i128,
-            });
+            return Err(Error::out_of_range(
+                "loopingCounter",
+                0,
+                MAX_LOOPING_COUNTER as u64,
+                self.looping_counter,
+            ));
         }
         if self.generator_id > MAX_GENERATOR_ID {
-            return Err(Error::OutOfRange {
-                what: "generatorId",
-                min: 0,
-                max: MAX_GENERATOR_ID as i128,
-                got: self.generator_id as i128,
-            });
+            return Err(Error::out_of_range(
+                "generatorId",
+                0,
+                MAX_GENERATOR_ID as u64,
+                self.generator_id,
+            ));
         }
         Ok(pack(
             self.ms_since_epoch,
@@ -120,12 +120,12 @@ pub(crate) const fn pack(ms_since_epoch: u64, looping_counter: u16, generator_id
 /// ```
 pub fn guid_range_at(ms_since_epoch: u64) -> Result<(u64, u64), Error> {
     if ms_since_epoch > MAX_MS_SINCE_EPOCH {
-        return Err(Error::OutOfRange {
-            what: "msSinceEpoch",
-            min: 0,
-            max: MAX_MS_SINCE_EPOCH as i128,
-            got: ms_since_epoch as i128,
-        });
+        return Err(Error::out_of_range(
+            "msSinceEpoch",
+            0,
+            MAX_MS_SINCE_EPOCH,
+            ms_since_epoch,
+        ));
     }
     Ok((
         pack(ms_since_epoch, 0, 0),

@@ -3,7 +3,6 @@
 //! database syncer ([`crate::lease`]); only the place the manifest is stored differs.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use crate::lease::{Lease, LeaseKeeper, LeaseTerms, Slot, GENERATOR_ID_COUNT};
@@ -60,12 +59,12 @@ impl MemorySchemaGroup {
         validate_schema_group_name(name)?;
         let (lo, hi) = PROBE_SECONDS_RANGE;
         if !(lo..=hi).contains(&liveliness_probe_s) {
-            return Err(Error::OutOfRange {
-                what: "livelinessProbeS",
-                min: lo as i128,
-                max: hi as i128,
-                got: liveliness_probe_s as i128,
-            });
+            return Err(Error::out_of_range(
+                "livelinessProbeS",
+                lo as i64,
+                hi as u64,
+                liveliness_probe_s,
+            ));
         }
         if epoch_unix_ms > now_unix_ms {
             return Err(Error::EpochInFuture {
@@ -170,10 +169,11 @@ impl MemorySchemaGroup {
 /// A shared handle on a group: generators keep it to renew and release their leases.
 pub type SharedGroup = Rc<RefCell<MemorySchemaGroup>>;
 
-/// The schema groups of one process (one JS realm).
+/// The schema groups of one process (one JS realm). A plain list: processes have a handful of
+/// groups, and a hash map would add kilobytes to the wasm for no measurable gain.
 #[derive(Debug, Default)]
 pub struct MemoryRegistry {
-    groups: HashMap<String, SharedGroup>,
+    groups: Vec<SharedGroup>,
 }
 
 impl MemoryRegistry {
@@ -195,30 +195,39 @@ impl MemoryRegistry {
         now_unix_ms: i64,
     ) -> Result<SharedGroup, Error> {
         let group = MemorySchemaGroup::new(name, liveliness_probe_s, epoch_unix_ms, now_unix_ms)?;
-        if self.groups.contains_key(name) {
+        if self.find(name).is_some() {
             return Err(Error::SchemaGroupExists {
                 name: name.to_string(),
             });
         }
         let shared = Rc::new(RefCell::new(group));
-        self.groups.insert(name.to_string(), shared.clone());
+        self.groups.push(shared.clone());
         Ok(shared)
     }
 
     /// Looks a group up by name.
     pub fn get(&self, name: &str) -> Result<SharedGroup, Error> {
         validate_schema_group_name(name)?;
-        self.groups
-            .get(name)
-            .cloned()
+        self.find(name)
+            .map(|i| self.groups[i].clone())
             .ok_or_else(|| Error::SchemaGroupNotFound {
                 name: name.to_string(),
             })
     }
 
+    fn find(&self, name: &str) -> Option<usize> {
+        self.groups.iter().position(|g| g.borrow().name == name)
+    }
+
     /// Forgets a group (its live generators keep their handle and keep working).
     pub fn remove(&mut self, name: &str) -> bool {
-        self.groups.remove(name).is_some()
+        match self.find(name) {
+            Some(i) => {
+                self.groups.swap_remove(i);
+                true
+            }
+            None => false,
+        }
     }
 }
 

@@ -28,6 +28,21 @@ pub(crate) fn error_to_js(e: Error) -> JsValue {
     err.into()
 }
 
+/// A number as JS prints it (Rust's float formatting would add kilobytes to the wasm).
+pub(crate) fn number_text(n: f64) -> String {
+    js_sys::Number::from(n)
+        .to_string_with_radix(10)
+        .map(String::from)
+        .unwrap_or_default()
+}
+
+fn bigint_text(v: &JsValue) -> String {
+    v.unchecked_ref::<js_sys::BigInt>()
+        .to_string(10)
+        .map(String::from)
+        .unwrap_or_default()
+}
+
 /// How a JS value is described in an error message.
 pub(crate) fn describe(v: &JsValue) -> String {
     if v.is_undefined() {
@@ -35,14 +50,11 @@ pub(crate) fn describe(v: &JsValue) -> String {
     } else if v.is_null() {
         "null".into()
     } else if let Some(s) = v.as_string() {
-        format!("the string {s:?}")
+        format!("the string \"{s}\"")
     } else if let Some(n) = v.as_f64() {
-        format!("the number {n}")
+        format!("the number {}", number_text(n))
     } else if v.is_bigint() {
-        format!(
-            "the bigint {}",
-            String::from(js_sys::JsString::from(v.clone()))
-        )
+        format!("the bigint {}", bigint_text(v))
     } else if v.is_function() {
         "a function".into()
     } else {
@@ -128,12 +140,12 @@ pub(crate) fn integer_arg(
         return Err(invalid_type(what, "an integer number", v));
     }
     if n < min as f64 || n > max as f64 {
-        return Err(error_to_js(Error::OutOfRange {
+        return Err(error_to_js(Error::out_of_range(
             what,
-            min: min as i128,
-            max: max as i128,
-            got: n as i128,
-        }));
+            min,
+            max as u64,
+            number_text(n),
+        )));
     }
     Ok(n as i64)
 }
@@ -146,7 +158,7 @@ pub(crate) fn finite_ms(what: &str, n: f64) -> Result<i64, JsValue> {
         Err(error_to_js(Error::InvalidType {
             what: what.to_string(),
             expected: "a finite number of ms",
-            got: format!("{n}"),
+            got: number_text(n),
         }))
     }
 }
@@ -173,12 +185,12 @@ pub(crate) fn epoch_option(o: &Options) -> Result<i64, JsValue> {
         Some(v) => {
             let ms = time_arg("epochStartDate", &v)?;
             if ms < 0 {
-                return Err(error_to_js(Error::OutOfRange {
-                    what: "epochStartDate",
-                    min: 0,
-                    max: i64::MAX as i128,
-                    got: ms as i128,
-                }));
+                return Err(error_to_js(Error::out_of_range(
+                    "epochStartDate",
+                    0,
+                    i64::MAX as u64,
+                    ms,
+                )));
             }
             Ok(ms)
         }
@@ -189,7 +201,7 @@ pub(crate) fn epoch_option(o: &Options) -> Result<i64, JsValue> {
 /// has already lost digits.
 pub(crate) fn guid_arg(what: &'static str, v: &JsValue) -> Result<u64, JsValue> {
     let text = if v.is_bigint() {
-        String::from(js_sys::JsString::from(v.clone()))
+        bigint_text(v)
     } else if let Some(s) = v.as_string() {
         let t = s.trim();
         if t.is_empty()
@@ -208,23 +220,11 @@ pub(crate) fn guid_arg(what: &'static str, v: &JsValue) -> Result<u64, JsValue> 
             v,
         ));
     };
-    match text.parse::<i128>() {
-        Ok(n) if (0..=u64::MAX as i128).contains(&n) => Ok(n as u64),
-        Ok(n) => Err(error_to_js(Error::OutOfRange {
-            what,
-            min: 0,
-            max: u64::MAX as i128,
-            got: n,
-        })),
-        Err(_) => Err(error_to_js(Error::OutOfRange {
-            what,
-            min: 0,
-            max: u64::MAX as i128,
-            got: if text.starts_with('-') {
-                i128::MIN
-            } else {
-                i128::MAX
-            },
-        })),
+    if text.starts_with('-') && text.trim_start_matches(['-', '0']).is_empty() {
+        return Ok(0); // "-0"
+    }
+    match text.parse::<u64>() {
+        Ok(n) => Ok(n),
+        Err(_) => Err(error_to_js(Error::out_of_range(what, 0, u64::MAX, text))),
     }
 }

@@ -39,7 +39,7 @@ impl Clock for JsClock {
         };
         if !ms.is_finite() {
             return Err(Error::InvalidClockReading {
-                got: format!("{ms}"),
+                got: super::convert::number_text(ms),
             });
         }
         Ok(ms as i64)

@@ -1,0 +1,8 @@
+// Browsers and other runtimes with fetch: the module finishes loading once the wasm is compiled.
+import init, { registerErrorClass } from "./snowfall_wasm.js";
+import { SnowfallError } from "./errors.js";
+
+await init({ module_or_path: new URL("./snowfall_wasm_bg.wasm", import.meta.url) });
+registerErrorClass(SnowfallError);
+
+export * from "./api.js";

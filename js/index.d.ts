@@ -1,0 +1,139 @@
+// Public types of snowfall-wasm. Ids are `bigint` (they exceed 2^53); never `number`.
+
+/** A stable cause, one per kind of failure; see the README's error table. */
+export type SnowfallErrorCode =
+  | "INVALID_TYPE" | "OUT_OF_RANGE" | "INVALID_SCHEMA_GROUP_NAME" | "SCHEMA_GROUP_EXISTS"
+  | "SCHEMA_GROUP_NOT_FOUND" | "EPOCH_IN_FUTURE" | "GENERATOR_IDS_EXHAUSTED" | "CLOCK_BEFORE_EPOCH"
+  | "CLOCK_MOVED_BACKWARDS" | "CLOCK_STALLED" | "INVALID_CLOCK_READING" | "TIMESTAMP_OVERFLOW"
+  | "LEASE_EXPIRED" | "LEASE_LOST" | "GENERATOR_CLOSED" | "DATABASE_ERROR" | "INVALID_SYNCER";
+
+export class SnowfallError extends Error {
+  constructor(code: SnowfallErrorCode | string, message: string, options?: { cause?: unknown });
+  readonly name: "SnowfallError";
+  readonly code: SnowfallErrorCode;
+}
+
+/** Options shared by every generator. */
+export interface GeneratorOptions {
+  /** Schema group to take a generator id in. Default "default". */
+  schemaGroupName?: string;
+  /** Clock returning Unix milliseconds. Default `Date.now`, read on every id (never at load). */
+  clock?: () => number;
+  /** How far ids may run ahead of a clock that stepped back or stands still (ms). Default 2000. */
+  clockToleranceMs?: number;
+}
+
+export interface SchemaGroupOptions {
+  /** Default "default". 1-40 characters of A-Z a-z 0-9 _ (it becomes part of SQL table names). */
+  schemaGroupName?: string;
+  /** Seconds between renewals; a holder silent for two probes loses its id. Default 5. */
+  livelinessProbeS?: number;
+  /** Zero of the 41-bit millisecond field. Default 2020-01-01T00:00:00Z; never in the future. */
+  epochStartDate?: Date | number;
+}
+
+export interface DecodedGuid {
+  timestamp: Date;
+  msSinceEpoch: number;
+  loopingCounter: number;
+  generatorId: number;
+}
+
+/** A database as the DatabaseSyncer sees it: a dialect and one async statement runner. */
+export interface Database {
+  dialect: "postgres" | "mysql" | "sqlite";
+  execute(sql: string, params: unknown[]): Promise<{ rows: Record<string, unknown>[]; rowCount: number }>;
+}
+
+/** A lease on one generator id and a window of timestamps (Unix ms, inclusive). */
+export interface Lease {
+  generatorId: number;
+  windowStartUnixMs: number;
+  windowEndUnixMs: number;
+}
+
+/** One generator's connection to a schema group's manifest (what a custom syncer implements). */
+export interface SyncerSession {
+  readonly epochUnixMs: number;
+  readonly livelinessProbeMs: number;
+  /** Reserves a free generator id by compare-and-swap; its window starts after the slot's last one. */
+  claim(): Promise<Lease>;
+  /** Extends the held lease by compare-and-swap; rejects (LEASE_LOST) if it was taken over. */
+  renew(): Promise<Lease>;
+  /** Frees the generator id; `lastIssuedUnixMs` (-1 if none) bounds what this holder minted. */
+  release(lastIssuedUnixMs: number): Promise<void>;
+}
+
+/** A pluggable syncer: anything that opens sessions on a schema group. */
+export interface Syncer<O = any> {
+  open(options: O): Promise<SyncerSession>;
+}
+
+export interface CreateOptions extends GeneratorOptions {
+  /** SimpleSyncer (default), DatabaseSyncer, or your own Syncer. */
+  syncer?: typeof SimpleSyncer | Syncer;
+  /** For DatabaseSyncer: the database, from fromPg / fromMysql2 / fromBetterSqlite3 / fromD1. */
+  database?: Database;
+  /** Renew in the background with timers (default true where setTimeout exists). */
+  timers?: boolean;
+  [option: string]: unknown;
+}
+
+export class Snowfall {
+  /** A generator on an in-memory schema group (SimpleSyncer). */
+  constructor(options?: GeneratorOptions & { syncer?: typeof SimpleSyncer });
+  /** A generator on any syncer; resolves once a generator id is leased. */
+  static create(options?: CreateOptions): Promise<Snowfall>;
+  /** The next GUID. */
+  getGuid(): bigint;
+  /** `count` GUIDs at once. */
+  getGuids(count: number): BigUint64Array;
+  /** The next GUID as a decimal string (for JSON). */
+  getGuidString(): string;
+  /** `count` GUIDs as decimal strings. */
+  getGuidStrings(count: number): string[];
+  /** The generator id held now (0..4095), undefined once closed. */
+  readonly generatorId: number | undefined;
+  readonly epochStartDate: Date;
+  readonly closed: boolean;
+  decode(id: bigint | string): DecodedGuid;
+  /** Resolves once the lease is renewed (call per request where there are no timers). */
+  ready(): Promise<void>;
+  /** Releases the generator id at once. */
+  close(): Promise<void>;
+  [Symbol.dispose](): void;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export class SimpleSyncer {
+  static createSchemaGroup(options?: SchemaGroupOptions): void;
+  static hasSchemaGroup(schemaGroupName: string): boolean;
+  static schemaGroupStatus(schemaGroupName: string): {
+    schemaGroupName: string; epochStartDate: Date; livelinessProbeS: number; liveGenerators: number;
+  };
+  static dropSchemaGroup(schemaGroupName: string): boolean;
+}
+
+export interface DatabaseSchemaGroupOptions extends SchemaGroupOptions {
+  database: Database;
+  maxClaimRetries?: number;
+  minMsBetweenClaimRetries?: number;
+  maxMsBetweenClaimRetries?: number;
+  /** Succeed quietly if the group exists. Default false. */
+  ifNotExists?: boolean;
+}
+
+export class DatabaseSyncer {
+  static createSchemaGroup(options: DatabaseSchemaGroupOptions): Promise<void>;
+  static open(options: { schemaGroupName?: string; database: Database; clock?: () => number }): Promise<SyncerSession>;
+  [key: string]: unknown;
+}
+
+export function fromPg(poolOrClient: unknown): Database;
+export function fromMysql2(pool: unknown): Database;
+export function fromBetterSqlite3(db: unknown): Database;
+export function fromD1(d1: unknown): Database;
+
+export function decodeGuid(id: bigint | string, options?: { epochStartDate?: Date | number }): DecodedGuid;
+export function guidRange(time: Date | number, options?: { epochStartDate?: Date | number }): { lowest: bigint; highest: bigint };
+export const DEFAULT_EPOCH: Date;

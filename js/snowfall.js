@@ -1,0 +1,165 @@
+// The public generator class: a thin wrapper over the wasm core's Generator (src/wasm/generator.rs),
+// which makes every id. This file only picks the syncer and adapts JS conventions.
+import { Generator } from "./snowfall_wasm.js";
+import { SnowfallError } from "./errors.js";
+import { SimpleSyncer } from "./simple-syncer.js";
+import { LeaseKeeper } from "./database/lease-keeper.js";
+import { decodeGuid } from "./decode.js";
+
+const fromParts = Symbol("Snowfall.fromParts");
+
+function checkOptions(options) {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== "object" || Array.isArray(options)) {
+    throw new SnowfallError("INVALID_TYPE", `options must be an options object, got ${options === null ? "null" : typeof options}`);
+  }
+  return options;
+}
+
+/**
+ * Makes 64-bit, time-sortable GUIDs as bigints, holding a generator id reserved through a syncer.
+ *
+ * @example
+ * const gen = new Snowfall();            // in-memory SimpleSyncer, schema group "default"
+ * const id = gen.getGuid();              // 133494887688437760n
+ * gen.close();
+ */
+export class Snowfall {
+  /** @type {Generator} */ #core;
+  /** @type {LeaseKeeper | undefined} */ #keeper;
+
+  /**
+   * A generator on an in-memory schema group (SimpleSyncer). For a database syncer use
+   * `await Snowfall.create({ syncer: DatabaseSyncer, ... })`.
+   * @param {{ schemaGroupName?: string, clock?: () => number, clockToleranceMs?: number, syncer?: unknown }} [options]
+   */
+  constructor(options, parts) {
+    if (options === fromParts) {
+      this.#core = parts.core;
+      this.#keeper = parts.keeper;
+      return;
+    }
+    const opts = checkOptions(options);
+    if (opts.syncer !== undefined && opts.syncer !== SimpleSyncer) {
+      throw new SnowfallError("INVALID_SYNCER", "only SimpleSyncer works synchronously: use `await Snowfall.create({ syncer, ... })` for other syncers");
+    }
+    this.#core = Generator.fromMemoryGroup(opts);
+  }
+
+  /**
+   * A generator on any syncer: SimpleSyncer (the default), DatabaseSyncer, or your own. Resolves
+   * once a generator id is leased.
+   * @param {{ syncer?: any, schemaGroupName?: string, database?: any, clock?: () => number, clockToleranceMs?: number, timers?: boolean }} [options]
+   * @returns {Promise<Snowfall>}
+   */
+  static async create(options) {
+    const opts = checkOptions(options);
+    const syncer = opts.syncer ?? SimpleSyncer;
+    if (syncer === SimpleSyncer) return new Snowfall(opts);
+    if (typeof syncer.open !== "function") {
+      throw new SnowfallError("INVALID_SYNCER", "syncer must be SimpleSyncer or an object with an async open(options) method (see DatabaseSyncer)");
+    }
+    const session = await syncer.open(opts);
+    const core = Generator.external({
+      epochStartDate: session.epochUnixMs,
+      clock: opts.clock,
+      clockToleranceMs: opts.clockToleranceMs,
+    });
+    const keeper = new LeaseKeeper(session, core, { timers: opts.timers, clock: opts.clock });
+    try {
+      await keeper.start();
+    } catch (e) {
+      core.close();
+      throw e;
+    }
+    return new Snowfall(fromParts, { core, keeper });
+  }
+
+  /** The next GUID: unique in the schema group, greater than every id this generator made before. */
+  getGuid() {
+    return this.#core.nextId();
+  }
+
+  /**
+   * `count` GUIDs at once (same guarantees, one call into wasm).
+   * @param {number} count
+   * @returns {BigUint64Array}
+   */
+  getGuids(count) {
+    return this.#core.nextIds(count);
+  }
+
+  /** The next GUID as a decimal string, safe for JSON. */
+  getGuidString() {
+    return this.#core.nextId().toString();
+  }
+
+  /**
+   * `count` GUIDs as decimal strings.
+   * @param {number} count
+   * @returns {string[]}
+   */
+  getGuidStrings(count) {
+    const ids = this.#core.nextIds(count);
+    const out = new Array(ids.length);
+    for (let i = 0; i < ids.length; i++) out[i] = ids[i].toString();
+    return out;
+  }
+
+  /** The generator id (0..4095) this generator holds now; undefined once closed. */
+  get generatorId() {
+    return this.#core.generatorId;
+  }
+
+  /** The schema group's epoch. */
+  get epochStartDate() {
+    return new Date(this.#core.epochUnixMs);
+  }
+
+  /** Whether close() was called. */
+  get closed() {
+    return this.#core.closed;
+  }
+
+  /**
+   * Decodes an id with this generator's epoch.
+   * @param {bigint | string} id
+   */
+  decode(id) {
+    return decodeGuid(id, { epochStartDate: this.#core.epochUnixMs });
+  }
+
+  /**
+   * Resolves once the lease is renewed as far as the syncer can (runtimes without background
+   * timers, like Cloudflare Workers, call it per request). Immediate for SimpleSyncer.
+   */
+  async ready() {
+    if (this.#keeper) await this.#keeper.ready();
+  }
+
+  /**
+   * Releases the generator id at once and refuses later calls. The returned promise settles when
+   * the syncer has recorded the release (immediately for SimpleSyncer).
+   * @returns {Promise<void>}
+   */
+  close() {
+    if (this.#keeper) return this.#keeper.close();
+    this.#core.close();
+    return Promise.resolve();
+  }
+
+  [Symbol.for("nodejs.util.inspect.custom")]() {
+    return `Snowfall { generatorId: ${this.generatorId}, epochStartDate: ${this.epochStartDate.toISOString()}${this.closed ? ", closed" : ""} }`;
+  }
+}
+
+if (typeof Symbol.dispose === "symbol") {
+  Snowfall.prototype[Symbol.dispose] = function dispose() {
+    this.close();
+  };
+}
+if (typeof Symbol.asyncDispose === "symbol") {
+  Snowfall.prototype[Symbol.asyncDispose] = function asyncDispose() {
+    return this.close();
+  };
+}

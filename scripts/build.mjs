@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+// npm run build: Rust -> wasm (cargo) -> JS glue (wasm-bindgen) -> smaller, faster wasm (wasm-opt)
+// -> pkg/, the directory that is published. pkg/ is generated; never edit it by hand.
+import { execFileSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const pkg = join(root, "pkg");
+const run = (cmd, args, opts = {}) => execFileSync(cmd, args, { cwd: root, stdio: "inherit", ...opts });
+const step = (what) => console.log(`\x1b[1m[build]\x1b[0m ${what}`);
+
+const wasmBindgen = join(root, ".tools/bin/wasm-bindgen");
+if (!existsSync(wasmBindgen)) {
+  console.error("wasm-bindgen CLI missing: run `bash scripts/setup.sh` first (npm run setup)");
+  process.exit(1);
+}
+
+step("cargo build --target wasm32-unknown-unknown --release");
+run("cargo", ["build", "--quiet", "--target", "wasm32-unknown-unknown", "--release", "--lib"]);
+
+step("wasm-bindgen --target web");
+rmSync(pkg, { recursive: true, force: true });
+mkdirSync(pkg);
+run(wasmBindgen, [
+  "--target", "web", "--out-dir", pkg, "--out-name", "snowfall_wasm", "--no-typescript",
+  join(root, "target/wasm32-unknown-unknown/release/snowfall_wasm.wasm"),
+]);
+
+step("wasm-opt -O3");
+const wasm = join(pkg, "snowfall_wasm_bg.wasm");
+const before = statSync(wasm).size;
+run(join(root, "node_modules/.bin/wasm-opt"), [
+  "-O3", "--strip-debug", "--strip-producers",
+  "--enable-bulk-memory", "--enable-nontrapping-float-to-int", "--enable-sign-ext",
+  "--enable-mutable-globals", "--enable-reference-types", "--enable-multivalue",
+  wasm, "-o", wasm,
+]);
+console.log(`  wasm: ${before} -> ${statSync(wasm).size} bytes`);
+
+step("copy js/ and write package.json");
+cpSync(join(root, "js"), pkg, { recursive: true, filter: (src) => !src.endsWith(".test.mjs") });
+// The CommonJS entry is the Node ESM entry, bundled by esbuild (Node 20 cannot require() ESM).
+run(join(root, "node_modules/.bin/esbuild"), [
+  join(pkg, "entry-node.mjs"), "--bundle", "--platform=node", "--format=cjs", "--target=node18",
+  "--log-level=warning", "--external:./snowfall_wasm_bg.wasm",
+  "--define:import.meta.url=__snowfall_import_meta_url",
+  "--banner:js=const __snowfall_import_meta_url = require(\"url\").pathToFileURL(__filename).href;",
+  `--outfile=${join(pkg, "entry-node.cjs")}`,
+]);
+
+const meta = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+const published = {
+  name: meta.name,
+  version: meta.version,
+  description: meta.description,
+  license: meta.license,
+  keywords: meta.keywords,
+  type: "module",
+  bin: { "snowfall-wasm": "./cli.mjs" },
+  types: "./index.d.ts",
+  main: "./entry-node.cjs",
+  module: "./entry-node.mjs",
+  exports: {
+    ".": {
+      types: "./index.d.ts",
+      workerd: "./entry-workerd.mjs",
+      worker: "./entry-workerd.mjs",
+      browser: "./entry-browser.mjs",
+      node: { import: "./entry-node.mjs", require: "./entry-node.cjs" },
+      default: "./entry-browser.mjs",
+    },
+    "./package.json": "./package.json",
+  },
+  engines: meta.engines,
+  peerDependencies: meta.peerDependencies,
+  peerDependenciesMeta: meta.peerDependenciesMeta,
+};
+writeFileSync(join(pkg, "package.json"), JSON.stringify(published, null, 2) + "\n");
+for (const f of ["README.md", "LICENSE"]) if (existsSync(join(root, f))) cpSync(join(root, f), join(pkg, f));
+rmSync(join(pkg, ".gitignore"), { force: true });
+step(`done: ${pkg}`);
