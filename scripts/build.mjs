@@ -43,11 +43,11 @@ step("copy js/ and write package.json");
 cpSync(join(root, "js"), pkg, { recursive: true, filter: (src) => !src.endsWith(".test.mjs") });
 // The CommonJS entry is the Node ESM entry, bundled by esbuild (Node 20 cannot require() ESM).
 run(join(root, "node_modules/.bin/esbuild"), [
-  join(pkg, "entry-node.mjs"), "--bundle", "--platform=node", "--format=cjs", "--target=node18",
+  join(pkg, "node.mjs"), "--bundle", "--platform=node", "--format=cjs", "--target=node18",
   "--log-level=warning", "--external:./snowfall_wasm_bg.wasm",
   "--define:import.meta.url=__snowfall_import_meta_url",
   "--banner:js=const __snowfall_import_meta_url = require(\"url\").pathToFileURL(__filename).href;",
-  `--outfile=${join(pkg, "entry-node.cjs")}`,
+  `--outfile=${join(pkg, "node.cjs")}`,
 ]);
 
 const meta = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
@@ -60,16 +60,16 @@ const published = {
   type: "module",
   bin: { "snowfall-wasm": "./cli.mjs" },
   types: "./index.d.ts",
-  main: "./entry-node.cjs",
-  module: "./entry-node.mjs",
+  main: "./node.cjs",
+  module: "./node.mjs",
   exports: {
     ".": {
       types: "./index.d.ts",
-      workerd: "./entry-workerd.mjs",
-      worker: "./entry-workerd.mjs",
-      browser: "./entry-browser.mjs",
-      node: { import: "./entry-node.mjs", require: "./entry-node.cjs" },
-      default: "./entry-browser.mjs",
+      workerd: "./workerd.mjs",
+      worker: "./workerd.mjs",
+      browser: "./browser.mjs",
+      node: { import: "./node.mjs", require: "./node.cjs" },
+      default: "./browser.mjs",
     },
     "./package.json": "./package.json",
   },

@@ -1,4 +1,4 @@
-// Node (ESM; esbuild turns this same file into node.cjs for require()).
+// Node (ESM; the build bundles this same file into node.cjs for require()).
 import { readFileSync } from "node:fs";
 import { initSync, registerErrorClass } from "./snowfall_wasm.js";
 import { SnowfallError } from "./errors.js";
