@@ -35,11 +35,12 @@ const CHECK = `
   const d = decodeGuid(ids[0], { epochStartDate });
   let err;
   try { new Snowfall({ schemaGroupName: "nope" }); } catch (e) { err = e; }
+  const heldId = gen.generatorId;
   gen.close();
   console.log(JSON.stringify({
     type: typeof ids[0], batchIsBigUint64Array: batch instanceof BigUint64Array,
     unique, increasing, t: d.timestamp.getTime(), before, after,
-    generatorIdMatches: Number(d.generatorId) === gen.generatorId,
+    generatorIdMatches: d.generatorId === heldId && gen.generatorId === undefined,
     errIsSnowfallError: err instanceof SnowfallError, errCode: err && err.code,
   }));
 `;
