@@ -67,6 +67,18 @@ describe("Node (installed package)", { timeout: 180_000 }, () => {
     }
   });
 
+  test("every file package.json points at (main, module, types, bin, exports) is in the tarball", () => {
+    const pj = pkg.packageJson;
+    const targets = [];
+    const walk = (v, where) => {
+      if (typeof v === "string") targets.push([where, v]);
+      else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) walk(x, `${where}.${k}`);
+    };
+    for (const field of ["main", "module", "types", "typings", "browser", "bin", "exports"]) walk(pj[field], field);
+    const missing = targets.filter(([, f]) => !f.includes("*") && !existsSync(path.join(pkg.packageDir, f)));
+    assert.deepEqual(missing, [], `package.json points at files the package does not ship: ${missing.map(([w, f]) => `${w} -> ${f}`).join(", ")}`);
+  });
+
   test("package.json: exports conditions, types, no sideEffects:false", () => {
     const pj = pkg.packageJson;
     assert.notEqual(pj.sideEffects, false, '"sideEffects": false makes esbuild drop the wasm init (Workers start uninitialised)');
