@@ -28,12 +28,23 @@ pub struct Lease {
 /// holder's last sign of life), so instances of the original package can share a manifest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Slot {
-    /// Unix ms of the holder's last claim or renewal; 0 once released.
+    /// Unix ms of the holder's last claim or renewal; [`Slot::FREE`]'s value once released.
     pub last_updated_ms: i64,
     /// The end of the last window saved for this generator id (Unix ms, inclusive).
     pub reserved_until_ms: i64,
     /// Who holds it (a token unique per claim); meaningless once the slot is free.
     pub holder: u64,
+}
+
+impl Slot {
+    /// A slot never claimed, or released. In memory its `last_updated_ms` is the smallest value, so
+    /// it is free whatever the clock reads: Cloudflare Workers read 0 at global scope, where a
+    /// generator is typically made. (Database manifests keep the original's 0.)
+    pub const FREE: Slot = Slot {
+        last_updated_ms: i64::MIN,
+        reserved_until_ms: 0,
+        holder: 0,
+    };
 }
 
 /// The timing rules of a schema group's leases.
@@ -69,7 +80,7 @@ impl LeaseTerms {
 
     /// Whether a slot last updated at `last_updated_ms` may be claimed at `now_unix_ms`.
     pub const fn is_free(&self, last_updated_ms: i64, now_unix_ms: i64) -> bool {
-        last_updated_ms < now_unix_ms - self.lease_ms()
+        last_updated_ms < now_unix_ms.saturating_sub(self.lease_ms())
     }
 
     /// The window a new holder gets for a slot whose last saved window ended at `reserved_until_ms`:

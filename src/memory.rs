@@ -76,7 +76,7 @@ impl MemorySchemaGroup {
             name: name.to_string(),
             epoch_unix_ms,
             terms: LeaseTerms::from_probe_seconds(liveliness_probe_s),
-            slots: vec![Slot::default(); GENERATOR_ID_COUNT],
+            slots: vec![Slot::FREE; GENERATOR_ID_COUNT],
             next_holder: 1,
         })
     }
@@ -151,7 +151,7 @@ impl MemorySchemaGroup {
     pub fn release(&mut self, lease: &Lease, holder: u64, last_issued_unix_ms: Option<i64>) {
         let slot = &mut self.slots[lease.generator_id as usize];
         if slot.holder == holder && slot.reserved_until_ms == lease.window_end_unix_ms {
-            slot.last_updated_ms = 0;
+            slot.last_updated_ms = Slot::FREE.last_updated_ms;
             slot.reserved_until_ms =
                 LeaseTerms::released_reserved_until(lease, last_issued_unix_ms);
         }
@@ -371,6 +371,18 @@ mod tests {
         );
         assert_ne!(from_a, from_b);
         assert!(from_a > before);
+    }
+
+    #[test]
+    fn claims_work_while_the_clock_reads_zero_and_renew_once_it_runs() {
+        // Cloudflare Workers: Date.now() is 0 at global scope, where generators are made.
+        let g = group(5);
+        let clock = ManualClock::new(0);
+        let mut a = start(&g, &clock).unwrap();
+        assert_eq!(a.next_id().unwrap_err().code(), "CLOCK_BEFORE_EPOCH");
+        clock.set(NOW);
+        assert_eq!(GuidParts::from_guid(a.next_id().unwrap()).generator_id, 0);
+        assert_eq!(start(&g, &clock).unwrap().generator_id(), Some(1));
     }
 
     #[test]
