@@ -6,7 +6,7 @@
 #   --all-browser:    pass 2 also runs the Node binaries in Chromium (WASM_BINDGEN_USE_BROWSER)
 # Needs scripts/setup.sh (the wasm-bindgen-test-runner matching Cargo.lock in .tools/bin) and, for
 # pass 2, `scripts/setup.sh --tests` (apt chromium + chromium-driver). Extra args go to cargo test
-# (e.g. `scripts/test-wasm.sh -- some_test_name`).
+# (e.g. `scripts/test-wasm.sh -- some_test_name`). A pass in which no test ran fails (ALLOW_EMPTY=1 to allow).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,8 +28,27 @@ unset CHROMEDRIVER GECKODRIVER SAFARIDRIVER WASM_BINDGEN_USE_BROWSER WASM_BINDGE
 
 log() { printf '\033[1m[test-wasm]\033[0m %s\n' "$*"; }
 
+# Runs one cargo test pass and fails it if no test ran at all (the runner reports "no tests to
+# run!" and exits 0 when, say, a test file is not compiled for wasm32 or lacks #[wasm_bindgen_test]).
+run_pass() {
+  local name="$1"; shift
+  local out; out="$(mktemp)"
+  set +e
+  "$@" 2>&1 | tee "$out"
+  local rc=${PIPESTATUS[0]}
+  set -e
+  local passed
+  passed="$(sed -n 's/^test result: ok\. \([0-9][0-9]*\) passed.*/\1/p' "$out" | awk '{s+=$1} END {print s+0}')"
+  rm -f "$out"
+  if [ "$rc" -ne 0 ]; then log "$name: FAILED (exit $rc)"; exit "$rc"; fi
+  if [ "$passed" -eq 0 ] && [ "${ALLOW_EMPTY:-0}" != 1 ]; then
+    log "$name: no test ran (expected wasm tests, e.g. tests/wasm.rs / tests/wasm_browser.rs)"; exit 1
+  fi
+  log "$name: $passed passed"
+}
+
 log "pass 1: Node ($(node --version))"
-WASM_BINDGEN_TEST_ONLY_NODE=1 cargo test --target wasm32-unknown-unknown --lib --tests "$@"
+run_pass "Node" env WASM_BINDGEN_TEST_ONLY_NODE=1 cargo test --target wasm32-unknown-unknown --lib --tests "$@"
 
 chromedriver="${CHROMEDRIVER_PATH:-/usr/bin/chromedriver}"
 if [ ! -x "$chromedriver" ] || [ ! -x /usr/bin/chromium ]; then
@@ -40,9 +59,9 @@ export CHROMEDRIVER="$chromedriver"
 export WASM_BINDGEN_TEST_WEBDRIVER_JSON="$PWD/tests/runtimes/webdriver.json"
 if [ "$all_browser" = 1 ]; then
   log "pass 2: headless Chromium, every test binary ($(/usr/bin/chromium --version 2>/dev/null))"
-  WASM_BINDGEN_USE_BROWSER=1 cargo test --target wasm32-unknown-unknown --lib --tests "$@"
+  run_pass "Chromium" env WASM_BINDGEN_USE_BROWSER=1 cargo test --target wasm32-unknown-unknown --lib --tests "$@"
 else
   log "pass 2: headless Chromium, run_in_browser binaries ($(/usr/bin/chromium --version 2>/dev/null))"
-  WASM_BINDGEN_TEST_ONLY_WEB=1 cargo test --target wasm32-unknown-unknown --lib --tests "$@"
+  run_pass "Chromium" env WASM_BINDGEN_TEST_ONLY_WEB=1 cargo test --target wasm32-unknown-unknown --lib --tests "$@"
 fi
 log "ok"
