@@ -17,7 +17,7 @@
 // Options (env): BENCH_RUNS, BENCH_ROUNDS, BENCH_BURSTS (bursts per round), BENCH_SUSTAIN_MS,
 // BENCH_COLD (cold-start samples), BENCH_ONLY=burst,sustained,bulk,cold,correct (subset).
 
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -59,19 +59,43 @@ function resolveExport(target, conditions) {
   return null;
 }
 
-function findOurEntry() {
-  const pj = join(ROOT, 'pkg', 'package.json');
-  if (!existsSync(pj)) return null;
-  const p = JSON.parse(readFileSync(pj, 'utf8'));
+function entryOf(dir) {
+  const p = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
   let exp = p.exports;
   if (exp && typeof exp === 'object' && !Array.isArray(exp) && '.' in exp) exp = exp['.'];
   const rel = (exp && resolveExport(exp, ['node', 'import', 'default'])) ?? p.module ?? p.main;
-  if (!rel) throw new Error('pkg/package.json has no usable entry for node/import');
-  return pathToFileURL(join(ROOT, 'pkg', rel)).href;
+  if (!rel) throw new Error(`${dir}/package.json has no usable entry for node/import`);
+  return join(dir, rel);
 }
 
-const OUR_ENTRY = findOurEntry();
-const ours = OUR_ENTRY ? await import(OUR_ENTRY) : null;
+// pkg/ is rebuilt (rm -rf + regenerate) by `npm run build`, possibly while the bench runs: the
+// bench works on a snapshot of it taken at start (under .tmp/, which is gitignored), so every
+// measurement, including the cold-start children, sees one complete build.
+function findOurEntry() {
+  const src = join(ROOT, 'pkg');
+  for (let attempt = 0; attempt < 30; attempt++) {
+    if (!existsSync(join(src, 'package.json'))) return null;
+    try {
+      if (!existsSync(entryOf(src))) throw new Error('entry missing');
+      const snap = join(ROOT, '.tmp', `bench-pkg-${process.pid}`);
+      rmSync(snap, { recursive: true, force: true });
+      mkdirSync(dirname(snap), { recursive: true });
+      cpSync(src, snap, { recursive: true });
+      const entry = entryOf(snap);
+      if (!existsSync(entry) || walk(snap).length === 0) throw new Error('incomplete copy');
+      process.on('exit', () => rmSync(snap, { recursive: true, force: true }));
+      return { url: pathToFileURL(entry).href, dir: snap };
+    } catch {
+      // a build is in progress: wait for it
+      execFileSync('sleep', ['2']);
+    }
+  }
+  throw new Error('pkg/ stayed incomplete for 60 s (a build in progress?)');
+}
+
+const OUR = findOurEntry();
+const OUR_ENTRY = OUR?.url;
+const ours = OUR ? await import(OUR_ENTRY) : null;
 if (!ours) console.warn('pkg/package.json not found: our rows are skipped (run `npm run build` first)');
 
 // ---------------------------------------------------------------- peers
@@ -262,8 +286,11 @@ for (let run = 1; run <= RUNS; run++) {
     if (ONLY.has('sustained')) {
       for (const c of rotate(generators, k)) {
         gc();
+        const cpu0 = process.cpuUsage(), w0 = performance.now();
         const [ns, throws] = sustainedFns.get(c)(ctxs.get(c), sinkS, SUSTAIN_MS);
+        const cpu = process.cpuUsage(cpu0), wall = performance.now() - w0;
         record('sustained', c.name, run, round, ns);
+        record('sustained-cpu', c.name, run, round, (cpu.user + cpu.system) / 1000 / wall);
         record('sustained-throws', c.name, run, round, throws);
       }
     }
@@ -307,12 +334,12 @@ function walk(dir, out = []) {
   return out;
 }
 const wasmFiles = [
-  ...walk(join(ROOT, 'pkg')).map((p) => ({ who: OURS, p })),
+  ...(OUR ? walk(OUR.dir).map((p) => ({ who: OURS, p, shown: join('pkg', relative(OUR.dir, p)) })) : []),
   ...walk(join(ROOT, 'node_modules', 'nodejs-snowflake')).map((p) => ({ who: 'nodejs-snowflake 2.0.1', p })),
 ];
-const wasmSizes = wasmFiles.map(({ who, p }) => {
+const wasmSizes = wasmFiles.map(({ who, p, shown }) => {
   const b = readFileSync(p);
-  return { who, file: relative(ROOT, p), bytes: b.length, gz: gzipSync(b, { level: 9 }).length };
+  return { who, file: shown ?? relative(ROOT, p), bytes: b.length, gz: gzipSync(b, { level: 9 }).length };
 });
 
 const cold = new Map();
@@ -348,7 +375,7 @@ if (!us) L.push('**pkg/ was not built: snowfall-wasm rows are missing (run `npm 
 const FLOOR = floorNowI64.name;
 if (ONLY.has('burst')) {
   L.push(`## Single id: burst of ${BURST_N} calls right after a millisecond tick (below every per-ms cap)`, '');
-  L.push(`| generator | output | ns/id | vs. floor (Date.now + wasm i64) | ${us ? `${OURS} is faster by` : ''} | dups in 100k tight loop | out of order | throws |`);
+  L.push(`| generator | output | ns/id | vs. floor (Date.now + wasm i64) | ${us ? `this ÷ ${OURS} (>1: ${OURS} faster)` : ''} | dups in 100k tight loop | out of order | throws |`);
   L.push(`|---|---|---:|---:|---:|---:|---:|---:|`);
   const outputs = { [OURS]: 'bigint', [nodejsSnowflake.name]: 'bigint', [sapphire.name]: 'bigint', [flake.name]: 'Buffer', [uuid.name]: 'string (128-bit)' };
   for (const c of contenders) {
@@ -369,15 +396,15 @@ if (ONLY.has('burst')) {
 
 if (ONLY.has('sustained')) {
   L.push(`## Sustained: one generator called continuously for ${SUSTAIN_MS} ms`, '');
-  L.push(`| generator | ns/id | ids/s | % of its own per-generator cap | % of the 2.048M/s Snowfall cap | ${us ? `${OURS} ids/s ÷ this` : ''} | throws caught |`);
-  L.push(`|---|---:|---:|---:|---:|---:|---:|`);
+  L.push(`| generator | ns/id | ids/s | % of its own per-generator cap | % of the 2.048M/s Snowfall cap | ${us ? `${OURS} ids/s ÷ this` : ''} | throws caught | CPU share | % of own cap ÷ CPU share |`);
+  L.push(`|---|---:|---:|---:|---:|---:|---:|---:|---:|`);
   for (const c of generators) {
     const ns = medOf('sustained', c.name);
     const ips = 1e9 / ns;
     const vsUs = us && c.kind === 'peer' ? fx(ratioOf('sustained', c.name, 'sustained', OURS)) : '';
     const name = c.kind === 'ours' ? `**${c.name}**` : c.name;
     L.push(`| ${name} | ${f1(ns)} | ${fint(ips)} | ${c.cap ? `${pct(ips / c.cap)} of ${(c.cap / 1e6).toFixed(3)}M` : (c.capNote ?? 'none')} | ` +
-      `${pct(ips / CAP_PER_S)} | ${vsUs} | ${fint(median(samples['sustained-throws'][c.name].map((s) => s.v)))} /round |`);
+      `${pct(ips / CAP_PER_S)} | ${vsUs} | ${fint(median(samples['sustained-throws'][c.name].map((s) => s.v)))} /round | ${pct(medOf('sustained-cpu', c.name))} | ${c.cap ? pct(ips / c.cap / medOf('sustained-cpu', c.name)) : ''} |`);
   }
   L.push('');
 }
@@ -420,6 +447,10 @@ L.push(`- Floors: \`Date.now()\` alone ${f1(medOf('burst', floorNow.name))} ns; 
   `${f1(medOf('burst', FLOOR))} ns (hand-written modules in bench/floors.mjs). A generator that reads the clock once per id cannot go below the last.`);
 L.push(`- Correctness: ${CORRECT_N.toLocaleString('en-US')} ids from one generator in a tight loop; "out of order" counts ids not strictly greater than the previous one ` +
   `(uuid strings compared as strings). flake-idgen's sync \`next()\` throws when a millisecond's 4096 sequence numbers are used up; the loops catch and retry.`);
+L.push(`- Sustained: a capped generator (2048/ms for Snowfall, 1024/ms for nodejs-snowflake) cannot make up a millisecond in which ` +
+  `its thread was not running, so on a loaded machine its ids/s falls below the cap by about the share of time the process was ` +
+  `descheduled; "CPU share" is the process's CPU time over wall time during the loop (below 100 %: the thread lost the CPU; ` +
+  `GC helper threads can push it above 100 %); the last column estimates the share of the cap reached while the thread ran.`);
 L.push(`- Per-generator caps: Snowfall 2048 ids/ms (11-bit counter), nodejs-snowflake 1024/ms, @sapphire/snowflake and flake-idgen 4096/ms ` +
   `(@sapphire does not tie the counter to the millisecond, which is why it duplicates).`);
 L.push('');

@@ -42,7 +42,7 @@ if (child === '--child') {
 
 if (!existsSync(join(ROOT, 'pkg', 'package.json'))) throw new Error('build pkg/ first (npm run build)');
 const dir = mkdtempSync(join(tmpdir(), 'snowfall-prof-'));
-execFileSync(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, fileURLToPath(import.meta.url), scenario, seconds, '--child'], { stdio: 'inherit' });
+execFileSync(process.execPath, ['--cpu-prof', '--cpu-prof-interval', '50', '--cpu-prof-dir', dir, fileURLToPath(import.meta.url), scenario, seconds, '--child'], { stdio: 'inherit' });
 const prof = JSON.parse(readFileSync(join(dir, readdirSync(dir)[0]), 'utf8'));
 rmSync(dir, { recursive: true });
 
