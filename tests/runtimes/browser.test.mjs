@@ -203,6 +203,29 @@ describe("browser (headless Chromium, ES modules + import map)", { timeout: 180_
     assert.equal(typeof r.code, "string");
   });
 
+  test("a module Web Worker can import the browser entry and make ids", async () => {
+    const r = await page.evaluate(async () => {
+      const src = `
+        import { Snowfall, decodeGuid } from "${location.origin}/node_modules/snowfall-wasm/browser.mjs";
+        const gen = new Snowfall();
+        const ids = Array.from(gen.getGuids(100), String);
+        postMessage({ ids, t: decodeGuid(BigInt(ids[0])).timestamp.getTime(), now: Date.now() });`;
+      const url = URL.createObjectURL(new Blob([src], { type: "text/javascript" }));
+      const worker = new Worker(url, { type: "module" });
+      try {
+        return await new Promise((resolve, reject) => {
+          worker.onmessage = (e) => resolve(e.data);
+          worker.onerror = (e) => reject(new Error(`worker error: ${e.message}`));
+          setTimeout(() => reject(new Error("worker timed out")), 20_000);
+        });
+      } finally {
+        worker.terminate();
+      }
+    });
+    assertStrictlyIncreasing(r.ids, "Web Worker");
+    assert.ok(Math.abs(r.now - r.t) < 1000, "ids from the worker decode to now");
+  });
+
   test("no uncaught page errors", () => {
     assert.deepEqual(pageErrors, []);
   });
