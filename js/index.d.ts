@@ -1,5 +1,14 @@
 // Public types of snowfall-wasm. Ids are `bigint` (they exceed 2^53); never `number`.
 
+// `Symbol.dispose` for projects whose `lib` predates esnext.disposable (the same declaration as
+// TypeScript's own lib, so the two merge).
+declare global {
+  interface SymbolConstructor {
+    readonly dispose: unique symbol;
+    readonly asyncDispose: unique symbol;
+  }
+}
+
 /** A stable cause, one per kind of failure; see the README's error table. */
 export type SnowfallErrorCode =
   | "INVALID_TYPE" | "OUT_OF_RANGE" | "INVALID_SCHEMA_GROUP_NAME" | "SCHEMA_GROUP_EXISTS"
