@@ -153,10 +153,14 @@ impl<C: Clock> Generator<C> {
     /// Ids stay strictly increasing across the switch.
     pub fn adopt_lease(&mut self, lease: Lease) {
         let epoch = self.settings.epoch_unix_ms;
-        let start = lease.window_start_unix_ms.saturating_sub(epoch);
+        // Clamped to the epoch: a window may start before it (a fresh slot's starts at Unix ms 1),
+        // and the fast path's `now > last_ms` must never admit a reading before the epoch.
+        let start = lease.window_start_unix_ms.saturating_sub(epoch).max(0);
         let end = lease.window_end_unix_ms.saturating_sub(epoch);
         let same_id = self.lease.map(|l| l.generator_id) == Some(lease.generator_id);
-        if !same_id || !self.issued_any {
+        // `start > last_ms`: the same generator id, but a window beginning after this generator's
+        // last id (it lost the id and claimed it again, after other holders): not a renewal.
+        if !same_id || !self.issued_any || start > self.last_ms {
             // A new generator id may only mint from its own window's start; strictly after the
             // last issued ms too, so this generator's ids keep increasing.
             self.last_ms = self.last_ms.max(start - 1);
@@ -540,6 +544,54 @@ mod tests {
             "a lower generator id in the same ms must not produce a smaller id"
         );
         assert_eq!(GuidParts::from_guid(b).generator_id, 2);
+    }
+
+    #[test]
+    fn a_new_window_for_the_same_generator_id_is_respected() {
+        // Regression (found by tests/properties.rs): a syncer that lost generator id 1 and later
+        // claimed it again hands in a lease for the same id whose window starts after the other
+        // holders' ids. It was taken for a renewal, and the generator minted at the clock's ms,
+        // below the new window: a duplicate of the other holder's ids.
+        let clock = ManualClock::new(EPOCH + 250);
+        let mut g = Generator::new(clock.clone(), Settings::default());
+        let lease = |start, end| Lease {
+            generator_id: 1,
+            window_start_unix_ms: EPOCH + start,
+            window_end_unix_ms: EPOCH + end,
+        };
+        g.adopt_lease(lease(200, 300));
+        assert_eq!(GuidParts::from_guid(g.next_id().unwrap()).ms_since_epoch, 250);
+        // Another holder had id 1 for 301..=399; this generator gets it back from 400.
+        clock.set(EPOCH + 350);
+        g.adopt_lease(lease(400, 500));
+        let p = GuidParts::from_guid(g.next_id().unwrap());
+        assert_eq!((p.ms_since_epoch, p.looping_counter), (400, 0));
+        // A renewal (same start, later end) still continues where it was.
+        g.adopt_lease(lease(400, 600));
+        let p = GuidParts::from_guid(g.next_id().unwrap());
+        assert_eq!((p.ms_since_epoch, p.looping_counter), (400, 1));
+    }
+
+    #[test]
+    fn a_clock_before_the_epoch_never_mints_even_when_the_window_starts_earlier() {
+        // Regression (found by tests/properties.rs): a fresh slot's window starts at Unix ms 1,
+        // long before the epoch, and a clock reading between the two (a custom clock returning
+        // performance.now(), a Date.now() of 0 + a little) took the fast path and minted an id
+        // from a negative millisecond, wrapped into garbage, instead of CLOCK_BEFORE_EPOCH.
+        let clock = ManualClock::new(5_000);
+        let mut g = Generator::new(clock.clone(), Settings::default());
+        g.adopt_lease(Lease {
+            generator_id: 3,
+            window_start_unix_ms: 1,
+            window_end_unix_ms: i64::MAX,
+        });
+        assert_eq!(g.next_id().unwrap_err().code(), "CLOCK_BEFORE_EPOCH");
+        let mut out = [0u64; 4];
+        assert_eq!(g.fill(&mut out).unwrap_err().code(), "CLOCK_BEFORE_EPOCH");
+        clock.set(EPOCH - 1);
+        assert_eq!(g.next_id().unwrap_err().code(), "CLOCK_BEFORE_EPOCH");
+        clock.set(EPOCH);
+        assert_eq!(g.next_id().unwrap(), 3); // ms 0, counter 0, generator id 3
     }
 
     #[test]
