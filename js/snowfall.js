@@ -77,7 +77,16 @@ export class Snowfall {
 
   /** The next GUID: unique in the schema group, greater than every id this generator made before. */
   getGuid() {
-    return this.#core.nextId();
+    const id = this.#core.nextId();
+    // 0n signals a failure (the core keeps the error); it is also a real id in the epoch's first ms.
+    if (id === 0n) return this.#failedOrZero();
+    return id;
+  }
+
+  #failedOrZero() {
+    const error = this.#core.takeError();
+    if (error !== undefined) throw error;
+    return 0n;
   }
 
   /**
@@ -91,7 +100,7 @@ export class Snowfall {
 
   /** The next GUID as a decimal string, safe for JSON. */
   getGuidString() {
-    return this.#core.nextId().toString();
+    return this.getGuid().toString();
   }
 
   /**

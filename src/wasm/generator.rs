@@ -67,6 +67,8 @@ fn clock_and_settings(o: &Options, epoch_unix_ms: i64) -> Result<(JsClock, Setti
 #[wasm_bindgen(js_name = Generator)]
 pub struct WasmGenerator {
     inner: Generator<JsClock>,
+    /// The error of the last failed `nextId`/`nextIds`, until `takeError` hands it to JS.
+    error: Option<Error>,
 }
 
 #[wasm_bindgen(js_class = Generator)]
@@ -86,6 +88,7 @@ impl WasmGenerator {
         let (keeper, lease) = MemoryKeeper::claim(group, now).map_err(error_to_js)?;
         Ok(WasmGenerator {
             inner: Generator::with_keeper(clock, settings, lease, Box::new(keeper)),
+            error: None,
         })
     }
 
@@ -97,13 +100,31 @@ impl WasmGenerator {
         let (clock, settings) = clock_and_settings(&o, epoch)?;
         Ok(WasmGenerator {
             inner: Generator::new(clock, settings),
+            error: None,
         })
     }
 
-    /// The next id (a bigint).
+    /// The next id (a bigint), or 0 on failure, with the error kept for `takeError`.
+    ///
+    /// Not a `Result`: wasm-bindgen returns a `Result<u64, _>` through a stack slot read with a
+    /// DataView, which costs more than making the id (measured in bench/ablation.mjs). The JS
+    /// wrapper checks for 0 (an id that is also valid: the epoch's first ms, generator 0, so it asks
+    /// `takeError` before throwing).
     #[wasm_bindgen(js_name = nextId)]
-    pub fn next_id(&mut self) -> Result<u64, JsValue> {
-        self.inner.next_id().map_err(error_to_js)
+    pub fn next_id(&mut self) -> u64 {
+        match self.inner.next_id() {
+            Ok(id) => id,
+            Err(e) => {
+                self.error = Some(e);
+                0
+            }
+        }
+    }
+
+    /// The error kept by the last failed `nextId`, as a SnowfallError, or undefined if it did not fail.
+    #[wasm_bindgen(js_name = takeError)]
+    pub fn take_error(&mut self) -> JsValue {
+        self.error.take().map_or(JsValue::UNDEFINED, error_to_js)
     }
 
     /// `count` ids as a BigUint64Array, made with one clock read per millisecond used.
