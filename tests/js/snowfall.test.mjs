@@ -79,6 +79,15 @@ describe("Snowfall (installed package)", { timeout: 300_000 }, () => {
     b.close();
   });
 
+  test("the id 0n (epoch's first ms, counter 0, generator 0) is returned, not mistaken for a failure", () => {
+    const epochStartDate = new Date("2025-06-01T00:00:00Z");
+    const g = freshGroup({ epochStartDate });
+    const gen = new sf.Snowfall({ schemaGroupName: g, clock: () => epochStartDate.getTime() });
+    assert.equal(gen.getGuid(), 0n);
+    assert.equal(gen.getGuid(), 1n << 12n);
+    gen.close();
+  });
+
   test("the quickstart: SimpleSyncer.createSchemaGroup() then new Snowfall(), or new Snowfall() alone", async () => {
     const r = await runInProject("quickstart.mjs", `
       import { Snowfall, SimpleSyncer } from "snowfall-wasm";
