@@ -27,6 +27,7 @@ function checkOptions(options) {
 export class Snowfall {
   /** @type {Generator} */ #core;
   /** @type {LeaseKeeper | undefined} */ #keeper;
+  /** @type {(() => number) | undefined} */ #clock;
 
   /**
    * A generator on an in-memory schema group (SimpleSyncer). For a database syncer use
@@ -37,6 +38,7 @@ export class Snowfall {
     if (options === fromParts) {
       this.#core = parts.core;
       this.#keeper = parts.keeper;
+      this.#clock = parts.clock;
       return;
     }
     const opts = checkOptions(options);
@@ -44,6 +46,7 @@ export class Snowfall {
       throw new SnowfallError("INVALID_SYNCER", "only SimpleSyncer works synchronously: use `await Snowfall.create({ syncer, ... })` for other syncers");
     }
     this.#core = Generator.fromMemoryGroup(opts);
+    this.#clock = opts.clock;
   }
 
   /**
@@ -72,12 +75,13 @@ export class Snowfall {
       core.close();
       throw e;
     }
-    return new Snowfall(fromParts, { core, keeper });
+    return new Snowfall(fromParts, { core, keeper, clock: opts.clock });
   }
 
   /** The next GUID: unique in the schema group, greater than every id this generator made before. */
   getGuid() {
-    const id = this.#core.nextId();
+    // The clock is read here: calling Date.now() from JS is cheaper than from wasm.
+    const id = this.#core.nextIdAt(this.#clock === undefined ? Date.now() : this.#clock());
     // 0n signals a failure (the core keeps the error); it is also a real id in the epoch's first ms.
     if (id === 0n) return this.#failedOrZero();
     return id;

@@ -127,6 +127,12 @@ impl<C: Clock> Generator<C> {
         gen
     }
 
+    /// The clock, for clocks that take readings from outside (the wasm layer hands in the
+    /// `Date.now()` its caller already read).
+    pub fn clock_mut(&mut self) -> &mut C {
+        &mut self.clock
+    }
+
     /// The settings this generator was made with.
     pub fn settings(&self) -> &Settings {
         &self.settings
@@ -560,7 +566,10 @@ mod tests {
             window_end_unix_ms: EPOCH + end,
         };
         g.adopt_lease(lease(200, 300));
-        assert_eq!(GuidParts::from_guid(g.next_id().unwrap()).ms_since_epoch, 250);
+        assert_eq!(
+            GuidParts::from_guid(g.next_id().unwrap()).ms_since_epoch,
+            250
+        );
         // Another holder had id 1 for 301..=399; this generator gets it back from 400.
         clock.set(EPOCH + 350);
         g.adopt_lease(lease(400, 500));

@@ -15,27 +15,37 @@ const MAX_BATCH: i64 = 1 << 24;
 const MAX_TOLERANCE_MS: i64 = 86_400_000;
 
 /// The JS clock: `Date.now()` read lazily on each id (never at module load: Workers read 0 there),
-/// or a user's function returning Unix ms.
-pub(crate) enum JsClock {
-    DateNow,
-    Custom(Function),
+/// or a user's function returning Unix ms. The JS wrapper usually reads the clock itself and hands
+/// the reading in (`nextIdAt`): a JS call to `Date.now()` is cheaper than wasm calling out to JS.
+pub(crate) struct JsClock {
+    source: Option<Function>,
+    handed_in: Option<f64>,
+}
+
+impl JsClock {
+    fn read(&self) -> Result<f64, Error> {
+        let Some(f) = &self.source else {
+            return Ok(js_sys::Date::now());
+        };
+        let v = f
+            .call0(&JsValue::UNDEFINED)
+            .map_err(|e| Error::InvalidClockReading {
+                got: format!("an exception ({})", super::convert::describe(&e)),
+            })?;
+        v.as_f64().ok_or_else(|| Error::InvalidClockReading {
+            got: super::convert::describe(&v),
+        })
+    }
 }
 
 impl Clock for JsClock {
     #[inline(always)]
     fn unix_ms(&mut self) -> Result<i64, Error> {
-        let ms = match self {
-            JsClock::DateNow => js_sys::Date::now(),
-            JsClock::Custom(f) => {
-                let v = f
-                    .call0(&JsValue::UNDEFINED)
-                    .map_err(|e| Error::InvalidClockReading {
-                        got: format!("an exception ({})", super::convert::describe(&e)),
-                    })?;
-                v.as_f64().ok_or_else(|| Error::InvalidClockReading {
-                    got: super::convert::describe(&v),
-                })?
-            }
+        // The reading handed in serves the first read of a call; later ones (the bounded wait
+        // for the next millisecond) read the clock itself.
+        let ms = match self.handed_in.take() {
+            Some(ms) => ms,
+            None => self.read()?,
         };
         if !ms.is_finite() {
             return Err(Error::InvalidClockReading {
@@ -50,7 +60,14 @@ impl Clock for JsClock {
 fn clock_and_settings(o: &Options, epoch_unix_ms: i64) -> Result<(JsClock, Settings), JsValue> {
     let clock = o
         .function("clock")?
-        .map_or(JsClock::DateNow, JsClock::Custom);
+        .map(|f| JsClock {
+            source: Some(f),
+            handed_in: None,
+        })
+        .unwrap_or(JsClock {
+            source: None,
+            handed_in: None,
+        });
     let clock_tolerance_ms = o
         .integer("clockToleranceMs", 0, MAX_TOLERANCE_MS)?
         .unwrap_or(DEFAULT_CLOCK_TOLERANCE_MS);
@@ -119,6 +136,15 @@ impl WasmGenerator {
                 0
             }
         }
+    }
+
+    /// `nextId` with the clock already read by the caller (`Date.now()` or the user's clock).
+    #[wasm_bindgen(js_name = nextIdAt)]
+    pub fn next_id_at(&mut self, now_unix_ms: f64) -> u64 {
+        self.inner.clock_mut().handed_in = Some(now_unix_ms);
+        let id = self.next_id();
+        self.inner.clock_mut().handed_in = None;
+        id
     }
 
     /// The error kept by the last failed `nextId`, as a SnowfallError, or undefined if it did not fail.
