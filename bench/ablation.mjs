@@ -4,13 +4,15 @@
 // change each, stacked, and times the same burst (1000 calls right after a ms tick) for each:
 //   A  Snowfall#getGuid, as shipped
 //   B  the glue's Generator#nextId directly (no Snowfall wrapper)
+// then, each stacked on the previous one when the glue still has what it changes:
 //   C  B, reading the return slot through cached typed arrays (length check) instead of
 //      getDataViewMemory0(), whose freshness check on Node 20 (no ArrayBuffer#detached) calls the
 //      WebAssembly.Memory#buffer getter three times per id
 //   D  C, with Date.now itself as the wasm import instead of the glue's JS shim around it
 //   E  D, without BigInt.asUintN on the result
 //   F  the raw export generator_nextId(retptr, ptr) alone: wasm core + clock import, no JS glue
-// and, for getGuids(1000), the JS-side parts (the copy out of wasm memory, the read-out floor).
+// and, for getGuids(1000), its parts: the copy out of wasm memory (.slice()), the read-out floor,
+// and nextIds returning a view of wasm memory instead of a copy.
 // next to the floors of bench/floors.mjs. Needs pkg/ (npm run build).
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -60,31 +62,52 @@ async function loadGlue(src) {
 const variants = [];
 const { Snowfall } = await import(pathToFileURL(join(tmp, 'pkg', 'node.mjs')).href);
 variants.push({ name: 'A  Snowfall#getGuid (as shipped)', ctx: new Snowfall(), expr: 'ctx.getGuid()' });
-const tryGlue = async (name, fn) => {
-  try { const g = await loadGlue(fn(glue)); variants.push({ name, ctx: g.gen, expr: 'ctx.nextId()', g }); return g; }
-  catch (e) { console.warn(`${name}: skipped (${e.message})`); return null; }
-};
-await tryGlue('B  glue Generator#nextId', (s) => s);
-await tryGlue('C  B + typed-array reads of the return slot', typedReads);
-const d = await tryGlue('D  C + Date.now as the wasm import', (s) => directNow(typedReads(s)));
-await tryGlue('E  D - BigInt.asUintN', (s) => noAsUint(directNow(typedReads(s))));
-if (d) {
-  const w = d.exports;
+// Each step stacks one more patch on the glue; a step whose patch no longer applies (the glue
+// changed) is skipped and the next steps stack on the previous ones.
+const steps = [
+  ['C  + typed-array reads of the return slot', typedReads],
+  ['D  + Date.now as the wasm import', directNow],
+  ['E  - BigInt.asUintN', noAsUint],
+];
+let src = glue, last = null;
+try { last = await loadGlue(src); variants.push({ name: 'B  glue Generator#nextId', ctx: last.gen, expr: 'ctx.nextId()' }); }
+catch (e) { console.warn(`B: skipped (${e.message})`); }
+for (const [name, fn] of steps) {
+  let next;
+  try { next = fn(src); } catch (e) { console.warn(`${name}: skipped (${e.message})`); continue; }
+  src = next;
+  last = await loadGlue(src);
+  variants.push({ name, ctx: last.gen, expr: 'ctx.nextId()' });
+}
+if (last) {
+  const w = last.exports;
   const retptr = w.__wbindgen_add_to_stack_pointer(-16); // kept for the run
-  variants.push({ name: 'F  raw export generator_nextId (D\'s imports), result unread', ctx: { w, retptr, ptr: d.gen.__wbg_ptr }, expr: 'ctx.w.generator_nextId(ctx.retptr, ctx.ptr)' });
+  // the export takes (retptr, ptr) when it returns a Result through memory, (ptr) when it returns the id
+  const raw = w.generator_nextId.length === 2 ? 'ctx.w.generator_nextId(ctx.retptr, ctx.ptr)' : 'ctx.w.generator_nextId(ctx.ptr)';
+  variants.push({ name: 'F  raw export generator_nextId (last glue\'s imports), no JS glue', ctx: { w, retptr, ptr: last.gen.__wbg_ptr }, expr: raw });
 }
 variants.push({ name: 'floor: wasm(Date.now import) -> i64', ctx: nowI64ReturnFloor(), expr: 'ctx()' });
 variants.push({ name: 'floor: wasm -> i64', ctx: i64ReturnFloor(), expr: 'ctx()' });
 variants.push({ name: 'floor: Date.now()', ctx: null, expr: 'Date.now()' });
 
 // bulk: getGuids(1000) as shipped vs. its JS-side parts
-const bulkCtx = { gen: variants[0].ctx, src: new BigUint64Array(N).map((_, i) => BigInt(Date.now()) << 23n | BigInt(i << 12)), n: N };
+let viewGen = null;
+try {
+  const g = await loadGlue(patch(glue, /getArrayU64FromWasm0\(r0, r1\)\.slice\(\)/, 'getArrayU64FromWasm0(r0, r1)', 'nextIds copy'));
+  viewGen = g.gen; // returns a view of wasm memory that is already freed: fine for timing, never for use
+} catch (e) { console.warn(`bulk no-copy variant: skipped (${e.message})`); }
+const bulkCtx = { gen: variants[0].ctx, viewGen, src: new BigUint64Array(N).map((_, i) => BigInt(Date.now()) << 23n | BigInt(i << 12)), n: N };
 const bulk = [
   { name: 'bulk: getGuids(1000) + read every id (as shipped)', pre: 'const a = ctx.gen.getGuids(n);', read: true },
   { name: 'bulk: getGuids(1000), ids not read', pre: 'sink[0] = ctx.gen.getGuids(n);', read: false },
   { name: 'bulk: BigUint64Array(1000).slice() alone (the copy the glue makes)', pre: 'sink[0] = ctx.src.slice();', read: false },
   { name: 'bulk: new BigUint64Array(1000) alone', pre: 'sink[0] = new BigUint64Array(n);', read: false },
+  { name: 'bulk: slice() of a prefilled BigUint64Array + read every id', pre: 'const a = ctx.src.slice();', read: true },
   { name: 'bulk floor: read a prefilled BigUint64Array', pre: 'const a = ctx.src;', read: true },
+  ...(viewGen ? [
+    { name: 'bulk: nextIds(1000) returning a view of wasm memory (no slice) + read every id', pre: 'const a = ctx.viewGen.nextIds(n);', read: true },
+    { name: 'bulk: nextIds(1000) returning a view, ids not read (wasm fill + glue)', pre: 'sink[0] = ctx.viewGen.nextIds(n);', read: false },
+  ] : []),
 ];
 for (const b of bulk) {
   variants.push({ name: b.name, ctx: bulkCtx, bulk: true,
