@@ -11,6 +11,8 @@ use crate::{
 
 /// Largest batch `nextIds` makes in one call (128 MiB of ids).
 const MAX_BATCH: i64 = 1 << 24;
+/// Largest `nextIds` buffer kept between calls (512 KiB).
+const KEPT_BUFFER_IDS: usize = 1 << 16;
 /// Largest clock tolerance accepted: one day.
 const MAX_TOLERANCE_MS: i64 = 86_400_000;
 
@@ -84,8 +86,10 @@ fn clock_and_settings(o: &Options, epoch_unix_ms: i64) -> Result<(JsClock, Setti
 #[wasm_bindgen(js_name = Generator)]
 pub struct WasmGenerator {
     inner: Generator<JsClock>,
-    /// The error of the last failed `nextId`/`nextIds`, until `takeError` hands it to JS.
+    /// The error of the last failed `nextId`, until `takeError` hands it to JS.
     error: Option<Error>,
+    /// `nextIds`' scratch space.
+    buffer: Vec<u64>,
 }
 
 #[wasm_bindgen(js_class = Generator)]
@@ -106,6 +110,7 @@ impl WasmGenerator {
         Ok(WasmGenerator {
             inner: Generator::with_keeper(clock, settings, lease, Box::new(keeper)),
             error: None,
+            buffer: Vec::new(),
         })
     }
 
@@ -118,6 +123,7 @@ impl WasmGenerator {
         Ok(WasmGenerator {
             inner: Generator::new(clock, settings),
             error: None,
+            buffer: Vec::new(),
         })
     }
 
@@ -155,11 +161,23 @@ impl WasmGenerator {
 
     /// `count` ids as a BigUint64Array, made with one clock read per millisecond used.
     #[wasm_bindgen(js_name = nextIds)]
-    pub fn next_ids(&mut self, count: JsValue) -> Result<Vec<u64>, JsValue> {
+    pub fn next_ids(&mut self, count: JsValue) -> Result<js_sys::BigUint64Array, JsValue> {
         let n = integer_arg("count", &count, 0, MAX_BATCH)? as usize;
-        let mut out = vec![0u64; n];
-        self.inner.fill(&mut out).map_err(error_to_js)?;
-        Ok(out)
+        // Filled in a buffer kept between calls, then copied once into the JS array: no
+        // allocation in wasm per call (a large one-off batch is not kept).
+        let mut buffer = std::mem::take(&mut self.buffer);
+        buffer.clear();
+        buffer.resize(n, 0);
+        let filled = self.inner.fill(&mut buffer);
+        let out = filled.map(|()| {
+            let array = js_sys::BigUint64Array::new_with_length(n as u32);
+            array.copy_from(&buffer);
+            array
+        });
+        if buffer.capacity() <= KEPT_BUFFER_IDS {
+            self.buffer = buffer;
+        }
+        out.map_err(error_to_js)
     }
 
     /// The generator id held, or undefined when none is.
