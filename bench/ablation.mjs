@@ -79,6 +79,10 @@ for (const [name, fn] of steps) {
   last = await loadGlue(src);
   variants.push({ name, ctx: last.gen, expr: 'ctx.nextId()' });
 }
+if (last && typeof last.gen.nextIdAt === 'function') {
+  variants.push({ name: 'B2 last glue: nextIdAt(Date.now()) (clock read in JS)', ctx: last.gen, expr: 'ctx.nextIdAt(Date.now())' });
+  variants.push({ name: 'F2 raw export generator_nextIdAt(ptr, Date.now()), no JS glue', ctx: { w: last.exports, ptr: last.gen.__wbg_ptr }, expr: 'ctx.w.generator_nextIdAt(ctx.ptr, Date.now())' });
+}
 if (last) {
   const w = last.exports;
   const retptr = w.__wbindgen_add_to_stack_pointer(-16); // kept for the run
