@@ -100,13 +100,15 @@ try {
   const g = await loadGlue(patch(glue, /getArrayU64FromWasm0\(r0, r1\)\.slice\(\)/, 'getArrayU64FromWasm0(r0, r1)', 'nextIds copy'));
   viewGen = g.gen; // returns a view of wasm memory that is already freed: fine for timing, never for use
 } catch (e) { console.warn(`bulk no-copy variant: skipped (${e.message})`); }
-const bulkCtx = { gen: variants[0].ctx, viewGen, src: new BigUint64Array(N).map((_, i) => BigInt(Date.now()) << 23n | BigInt(i << 12)), n: N };
+const bulkCtx = { gen: variants[0].ctx, viewGen, dst: new BigUint64Array(N), src: new BigUint64Array(N).map((_, i) => BigInt(Date.now()) << 23n | BigInt(i << 12)), n: N };
 const bulk = [
   { name: 'bulk: getGuids(1000) + read every id (as shipped)', pre: 'const a = ctx.gen.getGuids(n);', read: true },
   { name: 'bulk: getGuids(1000), ids not read', pre: 'sink[0] = ctx.gen.getGuids(n);', read: false },
   { name: 'bulk: BigUint64Array(1000).slice() alone (the copy the glue makes)', pre: 'sink[0] = ctx.src.slice();', read: false },
   { name: 'bulk: new BigUint64Array(1000) alone', pre: 'sink[0] = new BigUint64Array(n);', read: false },
   { name: 'bulk: slice() of a prefilled BigUint64Array + read every id', pre: 'const a = ctx.src.slice();', read: true },
+  { name: 'bulk: copy into a reused BigUint64Array (target.set) alone', pre: 'ctx.dst.set(ctx.src); sink[0] = ctx.dst;', read: false },
+  { name: 'bulk: copy into a reused BigUint64Array (target.set) + read every id', pre: 'ctx.dst.set(ctx.src); const a = ctx.dst;', read: true },
   { name: 'bulk floor: read a prefilled BigUint64Array', pre: 'const a = ctx.src;', read: true },
   ...(viewGen ? [
     { name: 'bulk: nextIds(1000) returning a view of wasm memory (no slice) + read every id', pre: 'const a = ctx.viewGen.nextIds(n);', read: true },
