@@ -1,5 +1,5 @@
 // Child process for the cold-start measurement: import one generator and make its first id.
-// Usage: node bench/cold-start.mjs <contender> [entry-url]
+// Usage: node bench/cold-start.mjs <contender> [entry: file URL for import, path for require]
 // Prints one JSON line: { importMs, firstIdMs, totalMs, sinceProcessStartMs }.
 const [, , name, entry] = process.argv;
 const EPOCH = Date.UTC(2020, 0, 1);
@@ -9,6 +9,12 @@ let make;
 switch (name) {
   case 'snowfall-wasm': {
     const m = await import(entry);
+    make = () => { const g = new m.Snowfall(); const id = g.getGuid(); g.close(); return id; };
+    break;
+  }
+  case 'snowfall-wasm (require)': {
+    const { createRequire } = await import('node:module');
+    const m = createRequire(import.meta.url)(entry);
     make = () => { const g = new m.Snowfall(); const id = g.getGuid(); g.close(); return id; };
     break;
   }
