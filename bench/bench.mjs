@@ -19,6 +19,7 @@
 
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
+import { cpus, loadavg } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join, relative } from 'node:path';
@@ -108,6 +109,8 @@ const { Snowflake: SapphireSnowflake } = await import('@sapphire/snowflake');
 const FlakeId = require('flake-idgen');
 const { v7: uuidv7 } = await import('uuid');
 
+const ver = (n) => JSON.parse(readFileSync(join(ROOT, 'node_modules', n, 'package.json'), 'utf8')).version;
+
 // Per-contender descriptions. `expr` is the single-id call on `ctx`; each contender gets its own
 // freshly compiled loop functions (new Function with a unique tag) so no call site is shared
 // between contenders and each stays monomorphic, as it would be in an application.
@@ -123,22 +126,22 @@ const us = ours && contender({
   expr: 'ctx.getGuid()', toBig: (x) => x,
 });
 const nodejsSnowflake = contender({
-  name: 'nodejs-snowflake 2.0.1', kind: 'peer', cap: 1024 * 1000,
+  name: `nodejs-snowflake ${ver('nodejs-snowflake')}`, kind: 'peer', cap: 1024 * 1000,
   ctx: () => new NodejsSnowflake({ custom_epoch: EPOCH, instance_id: 1 }), close: (g) => g.free?.(),
   expr: 'ctx.getUniqueID()', toBig: (x) => x,
 });
 const sapphire = contender({
-  name: '@sapphire/snowflake 3.5.5', kind: 'peer', capNote: 'none: 12-bit counter wraps without waiting',
+  name: `@sapphire/snowflake ${ver('@sapphire/snowflake')}`, kind: 'peer', capNote: 'none: 12-bit counter wraps without waiting',
   ctx: () => new SapphireSnowflake(EPOCH), expr: 'ctx.generate()', toBig: (x) => x,
 });
 const flake = contender({
-  name: 'flake-idgen 1.4.0', kind: 'peer', cap: 4096 * 1000,
+  name: `flake-idgen ${ver('flake-idgen')}`, kind: 'peer', cap: 4096 * 1000,
   ctx: () => new FlakeId({ epoch: EPOCH, id: 1 }),
   // sync next() throws when the 4096 per-ms sequence is exhausted; a caller has to retry
   expr: 'ctx.next()', retry: true, toBig: (b) => b.readBigUInt64BE(0),
 });
 const uuid = contender({
-  name: 'uuid 14.0.3 v7', kind: 'peer', ctx: () => uuidv7, expr: 'ctx()', toBig: null,
+  name: `uuid ${ver('uuid')} v7`, kind: 'peer', ctx: () => uuidv7, expr: 'ctx()', toBig: null,
 });
 const peers = [nodejsSnowflake, sapphire, flake, uuid];
 const generators = [us, ...peers].filter(Boolean);
@@ -339,7 +342,7 @@ function walk(dir, out = []) {
 }
 const wasmFiles = [
   ...(OUR ? walk(OUR.dir).map((p) => ({ who: OURS, p, shown: join('pkg', relative(OUR.dir, p)) })) : []),
-  ...walk(join(ROOT, 'node_modules', 'nodejs-snowflake')).map((p) => ({ who: 'nodejs-snowflake 2.0.1', p })),
+  ...walk(join(ROOT, 'node_modules', 'nodejs-snowflake')).map((p) => ({ who: nodejsSnowflake.name, p })),
 ];
 const wasmSizes = wasmFiles.map(({ who, p, shown }) => {
   const b = readFileSync(p);
@@ -371,7 +374,7 @@ if (ONLY.has('cold')) {
 const L = [];
 const stamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 L.push(`# snowfall-wasm benchmark`, '');
-L.push(`Node ${process.version}, ${process.platform}/${process.arch}, ${stamp}. One process, ${RUNS} runs x ${ROUNDS} rounds, ` +
+L.push(`Node ${process.version}, ${process.platform}/${process.arch}, ${cpus().length} CPUs (load average ${loadavg()[0].toFixed(1)} at the end), ${stamp}. One process, ${RUNS} runs x ${ROUNDS} rounds, ` +
   `contenders interleaved in each round; figures are the median of each run's median, ratios the median of ` +
   `per-round ratios (measurements taken side by side). Machines are noisy: compare ratios, not absolute ns across runs. ` +
   `Reproduce with \`npm run bench\`.`, '');
@@ -448,6 +451,7 @@ if (cold.size) {
 }
 
 L.push(`## Notes`, '');
+L.push(`- Where our time goes: \`node --expose-gc bench/ablation.mjs\` (glue variants side by side), \`node bench/profile.mjs burst|bulk|sustained\` (CPU profile).`);
 L.push(`- Floors: \`Date.now()\` alone ${f1(medOf('burst', floorNow.name))} ns; a wasm export returning an i64 (-> BigInt) ` +
   `${f1(medOf('burst', floorI64.name))} ns; a wasm export that calls an imported Date.now and returns an i64 ` +
   `${f1(medOf('burst', FLOOR))} ns (hand-written modules in bench/floors.mjs). A generator that reads the clock once per id cannot go below the last.`);
