@@ -172,6 +172,49 @@ export default {
 };
 `;
 
+// The Workers way to hold a generator id across isolates: DatabaseSyncer on D1, no timers, the lease
+// renewed by `await gen.ready()` at the start of each request.
+const D1_WORKER = `
+import { Snowfall, DatabaseSyncer, fromD1, decodeGuid } from "snowfall-wasm";
+const EPOCH = new Date(${EPOCH_MS});
+let pending;
+async function generator(env) {
+  pending ??= (async () => {
+    const database = fromD1(env.DB);
+    await DatabaseSyncer.createSchemaGroup({ schemaGroupName: "d1group", database, ifNotExists: true, epochStartDate: EPOCH });
+    return Snowfall.create({ syncer: DatabaseSyncer, database, schemaGroupName: "d1group", timers: false });
+  })();
+  try {
+    return await pending;
+  } catch (e) {
+    pending = undefined;
+    throw e;
+  }
+}
+export default {
+  async fetch(request, env) {
+    const url = new URL(request.url);
+    try {
+      const gen = await generator(env);
+      if (url.pathname === "/close") {
+        await gen.close();
+        pending = undefined;
+        return Response.json({ closed: gen.closed });
+      }
+      await gen.ready();
+      const n = Number(url.searchParams.get("n") ?? "100");
+      const before = Date.now();
+      const ids = gen.getGuidStrings(n);
+      const after = Date.now();
+      return Response.json({ before, after, generatorId: gen.generatorId, ids,
+        timestamps: [ids[0], ids[ids.length - 1]].map((id) => decodeGuid(id, { epochStartDate: EPOCH }).timestamp.getTime()) });
+    } catch (e) {
+      return Response.json({ error: String(e && e.stack || e), code: e && e.code }, { status: 500 });
+    }
+  },
+};
+`;
+
 /** Bundle a Worker with wrangler (dry-run deploy) in a project that has the package installed. */
 async function bundleWorker(projectDir, name, source, extraToml = "") {
   const dir = path.join(projectDir, "workers", name);
@@ -370,6 +413,59 @@ describe("Cloudflare Workers: the package used at global scope while Date.now() 
       for (const t of r.timestamps) assert.ok(t >= r.before && t <= r.after + 1, `id time ${t} is not the request's time ${r.before}..${r.after}`);
     });
   }
+});
+
+describe("Cloudflare Workers: DatabaseSyncer on D1, two Workers sharing one database", { timeout: 240_000 }, () => {
+  let mf;
+  const fetchFrom = async (worker, pathAndQuery) => {
+    const res = await (await mf.getWorker(worker)).fetch(`http://worker.test${pathAndQuery}`);
+    const text = await res.text();
+    assert.equal(res.status, 200, `${worker}${pathAndQuery}: HTTP ${res.status}: ${text.slice(0, 3000)}`);
+    return JSON.parse(text);
+  };
+  before(async () => {
+    const { projectDir } = await installedPackage();
+    const { outdir, files } = await bundleWorker(projectDir, "snowfall-d1", D1_WORKER);
+    const modules = files
+      .filter((f) => /\.(m?js|wasm)$/.test(f))
+      .sort((a, b) => (a === "index.js" ? -1 : b === "index.js" ? 1 : 0))
+      .map((f) => ({ type: f.endsWith(".wasm") ? "CompiledWasm" : "ESModule", path: path.join(outdir, f) }));
+    const worker = (name) => ({ name, modules, modulesRoot: outdir, compatibilityDate: COMPAT_DATE, d1Databases: { DB: "snowfall-shared-d1" } });
+    mf = new Miniflare({ workers: [worker("a"), worker("b")] });
+    await mf.ready;
+  });
+  after(async () => {
+    await mf?.dispose();
+  });
+
+  test("each Worker leases its own generator id; ids stay unique and increasing per Worker", async () => {
+    const a1 = await fetchFrom("a", "/?n=500");
+    const b1 = await fetchFrom("b", "/?n=500");
+    const a2 = await fetchFrom("a", "/?n=500");
+    const b2 = await fetchFrom("b", "/?n=500");
+    assert.notEqual(a1.generatorId, b1.generatorId, "two Workers on one D1 schema group got the same generator id");
+    assert.equal(a1.generatorId, a2.generatorId, "a Worker keeps its generator id across requests");
+    for (const [r, w] of [[a1, "a"], [a2, "a"], [b1, "b"], [b2, "b"]]) {
+      for (const id of r.ids) assert.equal(layout(id).generatorId, r.generatorId, `${w}: id ${id} carries another generator id`);
+      assert.ok(r.timestamps[0] >= r.before && r.timestamps[1] <= r.after + 5, `${w}: ids' time ${r.timestamps} outside ${r.before}..${r.after}`);
+    }
+    assertStrictlyIncreasing([...a1.ids, ...a2.ids], "worker a");
+    assertStrictlyIncreasing([...b1.ids, ...b2.ids], "worker b");
+    const all = [...a1.ids, ...a2.ids, ...b1.ids, ...b2.ids];
+    assert.equal(new Set(all).size, all.length, "ids from the two Workers collide");
+  });
+
+  test("close() releases the id; the next request leases again and stays above the old ids", async () => {
+    const before = await fetchFrom("a", "/?n=10");
+    const closed = await fetchFrom("a", "/close");
+    assert.equal(closed.closed, true);
+    const afterClose = await fetchFrom("a", "/?n=10");
+    if (afterClose.generatorId === before.generatorId) {
+      assert.ok(BigInt(afterClose.ids[0]) > BigInt(before.ids.at(-1)), "a re-leased generator id must mint above its previous window");
+    }
+    const b = await fetchFrom("b", "/?n=10");
+    assert.notEqual(afterClose.generatorId, b.generatorId);
+  });
 });
 
 describe("Cloudflare Workers with nodejs_compat (the flag many Workers set)", { timeout: 240_000 }, () => {
