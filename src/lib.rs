@@ -29,6 +29,20 @@ mod memory;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 
+/// The wasm layer's exports as Rust items, for the wasm-bindgen tests (tests/wasm.rs,
+/// tests/wasm_browser.rs) only: JavaScript reaches them through wasm-bindgen, and the public JS
+/// API is `js/`. Not part of the crate's API.
+#[cfg(target_arch = "wasm32")]
+#[doc(hidden)]
+pub mod wasm_exports {
+    pub use crate::wasm::{
+        create_memory_schema_group, decode_guid, drop_memory_schema_group, guid_range,
+        lease_claim_window, lease_released_reserved_until, lease_renewed_window_end,
+        lease_slot_is_free, memory_schema_group_exists, memory_schema_group_status,
+        register_error_class, validate_schema_group_name, WasmGenerator,
+    };
+}
+
 #[cfg(not(target_arch = "wasm32"))]
 pub use clock::SystemClock;
 pub use clock::{Clock, ManualClock};

@@ -207,16 +207,16 @@ impl Sim {
         } else if self.calm() {
             match self.rng.below(100) {
                 0..=69 => self.base += self.rng.range(1, 3),
-                70..=94 => {} // frozen for a step
+                70..=94 => {}                                       // frozen for a step
                 _ => self.base += self.rng.range(lease, 6 * lease), // leaps past everyone's lease
             }
         } else {
             match self.rng.below(100) {
                 0..=34 => self.base += self.rng.range(1, 5),
-                35..=54 => {}                                           // frozen
-                55..=66 => self.base -= self.rng.range(1, 60),          // small step back
-                67..=71 => self.base -= self.rng.range(100, 120_000),   // large step back
-                72..=81 => self.base += self.rng.range(lease, 6 * lease), // leap forward
+                35..=54 => {}                                                  // frozen
+                55..=66 => self.base -= self.rng.range(1, 60),                 // small step back
+                67..=71 => self.base -= self.rng.range(100, 120_000),          // large step back
+                72..=81 => self.base += self.rng.range(lease, 6 * lease),      // leap forward
                 82..=85 => self.base = self.high_water + self.rng.range(0, 3), // catches up
                 86..=87 => {
                     // One step before the epoch: 0 (Workers at global scope), a monotonic-clock
@@ -263,15 +263,16 @@ impl Sim {
             self.rng.pick(&[0, 1, 3, 25, 2_000])
         };
         let clock = ManualClock::new(reading);
-        let (keeper, lease) = MemoryKeeper::claim(self.group.clone(), reading).unwrap_or_else(|e| {
-            panic!(
-                "[mode {:?} seed {} step {}] claim failed with {} generators: {e}",
-                self.mode,
-                self.seed,
-                self.step,
-                self.members.len()
-            )
-        });
+        let (keeper, lease) =
+            MemoryKeeper::claim(self.group.clone(), reading).unwrap_or_else(|e| {
+                panic!(
+                    "[mode {:?} seed {} step {}] claim failed with {} generators: {e}",
+                    self.mode,
+                    self.seed,
+                    self.step,
+                    self.members.len()
+                )
+            });
         let settings = Settings {
             epoch_unix_ms: EPOCH,
             clock_tolerance_ms: tolerance,
@@ -338,7 +339,10 @@ impl Sim {
             );
         }
         if !self.seen.insert(id) {
-            panic!("{} DUPLICATE id {id} ({p:?}) across the group", self.ctx(&self.members[i]));
+            panic!(
+                "{} DUPLICATE id {id} ({p:?}) across the group",
+                self.ctx(&self.members[i])
+            );
         }
         self.members[i].last = id;
         self.ids += 1;
@@ -349,7 +353,11 @@ impl Sim {
         let ctx = self.ctx(m);
         let reading = m.clock.get();
         if m.closed {
-            assert_eq!(e, Error::GeneratorClosed, "{ctx} a closed generator must say so");
+            assert_eq!(
+                e,
+                Error::GeneratorClosed,
+                "{ctx} a closed generator must say so"
+            );
             return;
         }
         self.errors.push(e.code());
@@ -586,7 +594,8 @@ fn single_generator_errors_name_the_exact_gap() {
             let n = rng.pick(&[1, 5, 100, 2_048, 3_000]);
             for _ in 0..n {
                 let now = clock.get();
-                let ctx = Lazy(|| format!("[seed {seed} step {step} tol {tol} now {now} last {last:?}]"));
+                let ctx =
+                    Lazy(|| format!("[seed {seed} step {step} tol {tol} now {now} last {last:?}]"));
                 match gen.next_id() {
                     Ok(id) => {
                         let p = GuidParts::from_guid(id);
@@ -655,7 +664,7 @@ fn layout_round_trips_random_u64s() {
 fn layout_order_is_field_order_and_fields_round_trip() {
     for seed in seeds() {
         let mut rng = Rng::new(seed ^ 0x5EED);
-        let mut random_parts = |rng: &mut Rng| {
+        let random_parts = |rng: &mut Rng| {
             // Often equal high fields, so the lower fields decide the order.
             let ms = if rng.chance(50) {
                 rng.below(4)
@@ -709,12 +718,24 @@ fn layout_refuses_every_out_of_range_field() {
             };
             assert!(ok.to_guid().is_ok());
             let bad_ms = MAX_MS_SINCE_EPOCH + 1 + rng.below(u64::MAX - MAX_MS_SINCE_EPOCH - 1);
-            let bad_counter = MAX_LOOPING_COUNTER + 1 + rng.below(u16::MAX as u64 - MAX_LOOPING_COUNTER as u64) as u16;
-            let bad_id = MAX_GENERATOR_ID + 1 + rng.below(u16::MAX as u64 - MAX_GENERATOR_ID as u64) as u16;
+            let bad_counter = MAX_LOOPING_COUNTER
+                + 1
+                + rng.below(u16::MAX as u64 - MAX_LOOPING_COUNTER as u64) as u16;
+            let bad_id =
+                MAX_GENERATOR_ID + 1 + rng.below(u16::MAX as u64 - MAX_GENERATOR_ID as u64) as u16;
             for bad in [
-                GuidParts { ms_since_epoch: bad_ms, ..ok },
-                GuidParts { looping_counter: bad_counter, ..ok },
-                GuidParts { generator_id: bad_id, ..ok },
+                GuidParts {
+                    ms_since_epoch: bad_ms,
+                    ..ok
+                },
+                GuidParts {
+                    looping_counter: bad_counter,
+                    ..ok
+                },
+                GuidParts {
+                    generator_id: bad_id,
+                    ..ok
+                },
             ] {
                 assert_eq!(bad.to_guid().unwrap_err().code(), "OUT_OF_RANGE", "{bad:?}");
             }

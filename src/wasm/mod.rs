@@ -5,6 +5,13 @@ mod convert;
 mod generator;
 mod groups;
 
+// For `crate::wasm_exports` (the wasm tests).
+pub use generator::WasmGenerator;
+pub use groups::{
+    create_memory_schema_group, drop_memory_schema_group, memory_schema_group_exists,
+    memory_schema_group_status,
+};
+
 use wasm_bindgen::prelude::*;
 
 use crate::{guid_range_at, GuidParts, LeaseTerms};

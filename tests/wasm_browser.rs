@@ -1,0 +1,60 @@
+//! The wasm layer (src/wasm/) under wasm-bindgen-test in headless Chromium (pass 2 of
+//! `bash scripts/test-wasm.sh`): the shared tests of tests/wasm_common/ in a browser realm, where
+//! the clock is the browser's `Date.now()`. This binary never registers an error class: errors are
+//! then plain `Error`s carrying `code`.
+
+#![cfg(target_arch = "wasm32")]
+
+mod wasm_common;
+
+use snowfall_wasm::wasm_exports::*;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+use wasm_common::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+macro_rules! shared {
+    ($($name:ident),* $(,)?) => {$(
+        #[wasm_bindgen_test]
+        fn $name() {
+            wasm_common::$name();
+        }
+    )*};
+}
+
+shared!(
+    decode_guid_reads_the_original_readme_example,
+    decode_guid_refuses_bad_input_with_typed_errors,
+    guid_range_at_bounds_one_millisecond,
+    memory_schema_groups_are_created_once_and_checked,
+    memory_generators_get_distinct_ids_and_increasing_guids,
+    default_group_is_created_on_first_use_and_unknown_groups_are_refused,
+    all_4096_generator_ids_then_exhausted,
+    a_frozen_clock_borrows_up_to_the_tolerance_then_clock_stalled,
+    a_clock_stepping_back_is_ridden_out_within_the_tolerance_then_named,
+    bad_clocks_and_settings_are_typed_errors,
+    external_generators_mint_only_inside_adopted_leases,
+    lease_helpers_follow_the_lease_model,
+);
+
+#[wasm_bindgen_test]
+fn in_a_browser_realm() {
+    // This really runs in a browser: there is a window and a document.
+    let global = js_sys::global();
+    for name in ["window", "document", "navigator"] {
+        assert!(
+            js_sys::Reflect::has(&global, &name.into()).unwrap(),
+            "no {name}: not a browser"
+        );
+    }
+}
+
+#[wasm_bindgen_test]
+fn without_a_registered_class_errors_are_plain_errors_with_a_code() {
+    let e = decode_guid(n(1.0), JsValue::UNDEFINED).unwrap_err();
+    assert_code(&e, "INVALID_TYPE");
+    let mut g = WasmGenerator::external(JsValue::UNDEFINED).unwrap();
+    assert_eq!(g.next_id(), 0);
+    assert_code(&g.take_error(), "LEASE_EXPIRED");
+}
