@@ -104,6 +104,27 @@ describe("Node (installed package)", { timeout: 180_000 }, () => {
     checkResult(r, "CJS");
   });
 
+  test("ESM import and CJS require in one process share one generator registry (no duplicate ids)", async () => {
+    // An app that imports the package while one of its dependencies requires it loads both entries.
+    // Two wasm instances would mean two in-memory registries: both hand out generator id 0 of
+    // "default", and two generators mint identical ids in the same millisecond.
+    const r = await node(pkg.projectDir, "dual-check.mjs", `
+      import { createRequire } from "node:module";
+      import * as esm from "snowfall-wasm";
+      const cjs = createRequire(import.meta.url)("snowfall-wasm");
+      const fixed = Date.now();
+      const a = new esm.Snowfall({ clock: () => fixed });
+      const b = new cjs.Snowfall({ clock: () => fixed });
+      const ids = [a.getGuid(), b.getGuid()];
+      console.log(JSON.stringify({ sameClass: esm.Snowfall === cjs.Snowfall, ids: ids.map(String),
+        generatorIds: [a.generatorId, b.generatorId],
+        errorClassShared: new cjs.SnowfallError("X", "y") instanceof esm.SnowfallError }));`);
+    assert.notEqual(r.generatorIds[0], r.generatorIds[1],
+      `ESM and CJS generators hold the same generator id ${r.generatorIds[0]}: ids ${r.ids[0]} and ${r.ids[1]} (same class: ${r.sameClass})`);
+    assert.notEqual(r.ids[0], r.ids[1], "duplicate ids across the ESM and CJS entries");
+    assert.equal(r.errorClassShared, true, "SnowfallError from require() is not instanceof the imported SnowfallError");
+  });
+
   test("import.meta.resolve / require.resolve pick node.mjs and node.cjs", async () => {
     const r = await node(pkg.projectDir, "resolve-check.mjs", `
       import { createRequire } from "node:module";
