@@ -1,3 +1,174 @@
-// Chaos worker (work in progress): one OS process holding a DatabaseSyncer lease and minting ids
-// into its own file, for tests/js/database-chaos.test.mjs. Filled in by the next commit.
-process.exit(0);
+// Chaos worker: one OS process, started by tests/js/database-chaos.test.mjs (child_process.fork),
+// that holds DatabaseSyncer leases through the packed+installed package and mints ids.
+//
+//   node chaos-worker.mjs '<json config>'
+//
+// config: {
+//   entry       absolute path of the installed package's Node ESM entry (node.mjs)
+//   kind        "postgres" | "mysql" | "sqlite"
+//   url         server URL (postgres, mysql) | file: the SQLite file
+//   group       schema group name
+//   mode        "mint" (default): one generator minting into `out`
+//               "claim": `generators` generators created at once at `startAt` (unix ms), report ids
+//   out         file that receives every id minted, one decimal string per line (mode "mint")
+//   skewMs      this process's clock runs skewMs ahead (negative: behind) of the real clock
+//   perTick     ids minted per timer tick (a tick is ~1 ms, so nearly every millisecond is used)
+//   createDeadlineMs  keep retrying Snowfall.create on GENERATOR_IDS_EXHAUSTED this long
+//   sqliteTimeoutMs   better-sqlite3 busy timeout (it blocks the event loop while it waits)
+//   maxLifeMs   the worker exits by itself after this long (no orphan outlives a broken test)
+// }
+//
+// Ids are written with a synchronous append (writeSync) at least every FLUSH_MS: a kill -9 loses
+// only ids still in the buffer, which nobody ever saw. A lost id is harmless; a duplicate is not.
+//
+// IPC messages to the parent (process.send):
+//   { type: "ready", generatorId, at }          the first lease is held
+//   { type: "state", ok: true, generatorId, at } minting (again), with this generator id
+//   { type: "state", ok: false, code, at }       minting failed with this SnowfallError code
+//   { type: "claimed", generatorIds, at }        mode "claim": the ids held by this process's generators
+//   { type: "done", summary }                    after { type: "stop" }: counts, errors, switches
+//   { type: "fatal", message }                   the worker could not start (then it exits 1)
+// and from the parent: { type: "stop" } (flush, close the generators, report, exit).
+import { closeSync, openSync, writeSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+
+const cfg = JSON.parse(process.argv[2]);
+const FLUSH_MS = 20;
+const skew = cfg.skewMs ?? 0;
+const clock = skew === 0 ? undefined : () => Date.now() + skew;
+const send = (msg, then) => {
+  if (process.connected) process.send(msg, then);
+  else then?.();
+};
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// No orphans: die with the parent, or after maxLifeMs whatever happens.
+process.on("disconnect", () => process.exit(0));
+setTimeout(() => process.exit(3), cfg.maxLifeMs ?? 120_000).unref();
+
+const sf = await import(pathToFileURL(cfg.entry).href);
+
+async function openDatabase() {
+  if (cfg.kind === "postgres") {
+    const { default: pg } = await import("pg");
+    const pool = new pg.Pool({ connectionString: cfg.url, max: cfg.poolSize ?? 2, connectionTimeoutMillis: 1000 });
+    // A server going away kills idle clients: without a listener that is an uncaught error.
+    pool.on("error", () => {});
+    return { database: sf.fromPg(pool), close: () => pool.end().catch(() => {}) };
+  }
+  if (cfg.kind === "mysql") {
+    const { default: mysql } = await import("mysql2/promise");
+    const pool = mysql.createPool({ uri: cfg.url, connectionLimit: cfg.poolSize ?? 2, connectTimeout: 1000 });
+    pool.pool?.on?.("error", () => {});
+    return { database: sf.fromMysql2(pool), close: () => pool.end().catch(() => {}) };
+  }
+  if (cfg.kind === "sqlite") {
+    const { default: Database } = await import("better-sqlite3");
+    const db = new Database(cfg.url, { timeout: cfg.sqliteTimeoutMs ?? 2000 });
+    return { database: sf.fromBetterSqlite3(db), close: async () => db.close() };
+  }
+  throw new Error(`unknown kind ${cfg.kind}`);
+}
+
+/** Snowfall.create, retried while every id is held (a dead holder's id frees after 2 probes). */
+async function create(database) {
+  const deadline = Date.now() + (cfg.createDeadlineMs ?? 0);
+  for (;;) {
+    try {
+      return await sf.Snowfall.create({ syncer: sf.DatabaseSyncer, schemaGroupName: cfg.group, database, clock });
+    } catch (err) {
+      if (err?.code !== "GENERATOR_IDS_EXHAUSTED" || Date.now() >= deadline) throw err;
+      await sleep(100 + Math.floor(Math.random() * 100));
+    }
+  }
+}
+
+async function claimMode(db) {
+  if (cfg.startAt) await sleep(Math.max(0, cfg.startAt - Date.now()));
+  const t0 = Date.now();
+  const settled = await Promise.allSettled(Array.from({ length: cfg.generators }, () => create(db.database)));
+  const gens = settled.filter((s) => s.status === "fulfilled").map((s) => s.value);
+  const failures = settled.filter((s) => s.status === "rejected").map((s) => `${s.reason?.code}: ${s.reason?.message}`);
+  // Every generator must be able to mint with the id it holds.
+  const firstIds = gens.map((g) => g.getGuid().toString());
+  send({ type: "claimed", generatorIds: gens.map((g) => g.generatorId), firstIds, failures, ms: Date.now() - t0, at: Date.now() });
+  process.on("message", async (msg) => {
+    if (msg?.type !== "stop") return;
+    await Promise.allSettled(gens.map((g) => g.close()));
+    await db.close();
+    send({ type: "done", summary: { generators: gens.length } }, () => process.exit(0));
+  });
+}
+
+async function mintMode(db) {
+  const gen = await create(db.database);
+  const fd = openSync(cfg.out, "a");
+  const perTick = cfg.perTick ?? 4;
+  const summary = { minted: 0, errors: {}, generatorIds: [gen.generatorId], firstMintAt: null, lastMintAt: null };
+  let buffer = [];
+  let lastFlush = Date.now();
+  let ok = false; // "state ok" is announced on the first id minted, and after every failure
+  let lastCode = null;
+  let currentId = gen.generatorId;
+  let stopping = false;
+  const flush = () => {
+    if (buffer.length) writeSync(fd, buffer.join("\n") + "\n");
+    buffer = [];
+    lastFlush = Date.now();
+  };
+  send({ type: "ready", generatorId: gen.generatorId, at: Date.now() });
+
+  const tick = () => {
+    if (stopping) return;
+    for (let i = 0; i < perTick; i++) {
+      let id;
+      try {
+        id = gen.getGuid();
+      } catch (err) {
+        const code = err?.code ?? String(err);
+        summary.errors[code] = (summary.errors[code] ?? 0) + 1;
+        if (ok || code !== lastCode || summary.errors[code] === 1) send({ type: "state", ok: false, code, message: err?.message, at: Date.now() });
+        ok = false;
+        lastCode = code;
+        break;
+      }
+      buffer.push(id.toString());
+      summary.minted++;
+      const now = Date.now();
+      summary.firstMintAt ??= now;
+      summary.lastMintAt = now;
+      const gid = gen.generatorId;
+      if (!ok || gid !== currentId) {
+        if (gid !== currentId) summary.generatorIds.push(gid);
+        currentId = gid;
+        ok = true;
+        lastCode = null;
+        send({ type: "state", ok: true, generatorId: gid, at: now });
+      }
+    }
+    if (buffer.length >= 4096 || Date.now() - lastFlush >= FLUSH_MS) flush();
+    setTimeout(tick, 1);
+  };
+  setTimeout(tick, 1);
+
+  process.on("message", async (msg) => {
+    if (msg?.type !== "stop" || stopping) return;
+    stopping = true;
+    flush();
+    closeSync(fd);
+    const closing = gen.close().catch((err) => { summary.closeError = `${err?.code}: ${err?.message}`; });
+    await Promise.race([closing, sleep(3000)]);
+    await Promise.race([db.close(), sleep(1000)]);
+    send({ type: "done", summary }, () => process.exit(0));
+  });
+}
+
+let db;
+try {
+  db = await openDatabase();
+  await (cfg.mode === "claim" ? claimMode(db) : mintMode(db));
+} catch (err) {
+  send({ type: "fatal", message: `${err?.code ?? ""} ${err?.stack ?? err}` });
+  process.exitCode = 1;
+  setTimeout(() => process.exit(1), 50);
+}
