@@ -1,0 +1,60 @@
+// One way to open each supported database for tests: a real server or file behind each adapter.
+//   const db = await openDatabase("postgres"); ... db.database (the adapter) ...; await db.close();
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import mysql from "mysql2/promise";
+import Database from "better-sqlite3";
+import { fromBetterSqlite3, fromD1, fromMysql2, fromPg } from "../../../js/database/adapters.js";
+import { mariadbUrl, postgresUrl } from "./servers.mjs";
+
+export const KINDS = ["sqlite", "postgres", "mysql", "d1"];
+
+let counter = 0;
+/** A group name unique to this process and call, so test files can share one server. */
+export const uniqueGroup = (prefix = "t") => `${prefix}_${process.pid}_${Date.now() % 1e6}_${counter++}`;
+
+/** A fresh temp directory for SQLite files. */
+export function tempDir() {
+  const dir = mkdtempSync(join(tmpdir(), "snowfall-db-test-"));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * @param {string} kind one of KINDS
+ * @param {{ file?: string, poolSize?: number }} [opts] sqlite: the file to use (default: a new temp file)
+ */
+export async function openDatabase(kind, opts = {}) {
+  if (kind === "sqlite") {
+    const tmp = opts.file ? null : tempDir();
+    const file = opts.file ?? join(tmp.dir, "snowfall.db");
+    const raw = new Database(file, { timeout: 5000 });
+    raw.pragma("journal_mode = WAL");
+    return { kind, raw, file, database: fromBetterSqlite3(raw), close: async () => { raw.close(); tmp?.remove(); } };
+  }
+  if (kind === "postgres") {
+    const raw = new pg.Pool({ connectionString: postgresUrl(), max: opts.poolSize ?? 4 });
+    return { kind, raw, database: fromPg(raw), close: () => raw.end() };
+  }
+  if (kind === "mysql") {
+    const raw = mysql.createPool({ uri: mariadbUrl(), connectionLimit: opts.poolSize ?? 4 });
+    return { kind, raw, database: fromMysql2(raw), close: () => raw.end() };
+  }
+  if (kind === "d1") {
+    const { Miniflare } = await import("miniflare");
+    const mf = new Miniflare({ modules: true, script: "export default { fetch() { return new Response('') } }", d1Databases: ["DB"] });
+    const raw = await mf.getD1Database("DB");
+    return { kind, raw, database: fromD1(raw), close: () => mf.dispose() };
+  }
+  throw new Error(`unknown database kind ${kind}`);
+}
+
+/** A clock the test moves by hand: `clock()` reads it, `clock.advance(ms)` moves it. */
+export function manualClock(start = Date.now()) {
+  let now = start;
+  const clock = () => now;
+  clock.advance = (ms) => { now += ms; };
+  clock.set = (ms) => { now = ms; };
+  return clock;
+}
