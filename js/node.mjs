@@ -1,4 +1,5 @@
-// Node (ESM; the build bundles this same file into node.cjs for require()).
+// Node entry. The build bundles it into node.cjs, and the published node.mjs re-exports that, so
+// import and require share one module instance (one registry, one SnowfallError class).
 import { readFileSync } from "node:fs";
 import { initSync, registerErrorClass } from "./snowfall_wasm.js";
 import { SnowfallError } from "./errors.js";

@@ -41,7 +41,10 @@ console.log(`  wasm: ${before} -> ${statSync(wasm).size} bytes`);
 
 step("copy js/ and write package.json");
 cpSync(join(root, "js"), pkg, { recursive: true, filter: (src) => !src.endsWith(".test.mjs") });
-// The CommonJS entry is the Node ESM entry, bundled by esbuild (Node 20 cannot require() ESM).
+// Node: one module instance for import and require alike, or an app whose dependency require()s
+// the package would get a second in-memory registry (the same generator ids twice) and a second
+// SnowfallError class. So the Node entry is bundled into CommonJS (Node 20 cannot require() ESM),
+// and node.mjs re-exports it (esbuild's export annotation lets Node see the names).
 run(join(root, "node_modules/.bin/esbuild"), [
   join(pkg, "node.mjs"), "--bundle", "--platform=node", "--format=cjs", "--target=node18",
   "--log-level=warning", "--external:./snowfall_wasm_bg.wasm",
@@ -49,6 +52,7 @@ run(join(root, "node_modules/.bin/esbuild"), [
   "--banner:js=const __snowfall_import_meta_url = require(\"url\").pathToFileURL(__filename).href;",
   `--outfile=${join(pkg, "node.cjs")}`,
 ]);
+writeFileSync(join(pkg, "node.mjs"), '// Node ESM: the same module instance as require("snowfall-wasm").\nexport * from "./node.cjs";\n');
 
 const meta = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 const published = {
