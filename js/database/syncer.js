@@ -176,7 +176,7 @@ export class DatabaseSyncer {
    * @returns the group's properties (the existing ones if it existed and ifNotExists was set)
    */
   static async createSchemaGroup(options = {}) {
-    const group = validateGroupName(options.schemaGroupName ?? "default");
+    const group = validateGroupName(options.schemaGroupName === undefined ? "default" : options.schemaGroupName);
     const db = checkDatabase(options.database);
     const probeS = checkInteger("livelinessProbeS", options.livelinessProbeS ?? 5, 1, 86_400);
     const epochMs = epochOf(options.epochStartDate);
@@ -213,7 +213,7 @@ export class DatabaseSyncer {
    * @returns {Promise<DatabaseLeaseSession>}
    */
   static async open(options = {}) {
-    const group = validateGroupName(options.schemaGroupName ?? "default");
+    const group = validateGroupName(options.schemaGroupName === undefined ? "default" : options.schemaGroupName);
     const db = checkDatabase(options.database);
     const stmts = statementsFor(db.dialect, group);
     const props = await readProperties(db, stmts, group);
@@ -226,7 +226,7 @@ export class DatabaseSyncer {
    * @param {{ schemaGroupName?: string, database: object, clock?: () => number }} options
    */
   static async status(options = {}) {
-    const group = validateGroupName(options.schemaGroupName ?? "default");
+    const group = validateGroupName(options.schemaGroupName === undefined ? "default" : options.schemaGroupName);
     const db = checkDatabase(options.database);
     const stmts = statementsFor(db.dialect, group);
     const props = await readProperties(db, stmts, group);
@@ -247,7 +247,7 @@ export class DatabaseSyncer {
 
   /** Drops a group's tables (tests and the CLI). Live holders lose their leases at their next renewal. */
   static async dropSchemaGroup(options = {}) {
-    const group = validateGroupName(options.schemaGroupName ?? "default");
+    const group = validateGroupName(options.schemaGroupName === undefined ? "default" : options.schemaGroupName);
     const db = checkDatabase(options.database);
     for (const drop of statementsFor(db.dialect, group).dropTables) await exec(db, `dropping schema group ${group}`, drop);
   }
