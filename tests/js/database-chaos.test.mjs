@@ -23,7 +23,7 @@ import { fileURLToPath } from "node:url";
 import pg from "pg";
 import mysql from "mysql2/promise";
 import { installedPackage } from "../runtimes/pack.mjs";
-import { openDatabase, tempDir, uniqueGroup } from "./helpers/databases.mjs";
+import { manualClock, openDatabase, tempDir, uniqueGroup } from "./helpers/databases.mjs";
 import { scriptsDir } from "./helpers/servers.mjs";
 import { statementsFor } from "../../js/database/dialects.js";
 
@@ -295,11 +295,13 @@ for (const kind of KINDS) {
       const n1 = spawn("normal1", g);
       const n2 = spawn("normal2", g);
       await Promise.all([n1.ready(), n2.ready()]);
+      // Behind: its renewals look 3 s old to everyone else (older than the 2 s lease), so its id
+      // may be taken while it is alive, and a window it gets may start seconds ahead of its clock.
+      const behind = spawn("behind3s", g, { skewMs: -3000 });
+      await behind.waitFor((e) => e.type === "state" && e.ok, 10_000, "a minted id");
       // Ahead: it sees everyone's slots as expired and may take a live one (fencing must hold).
       const ahead = spawn("ahead3s", g, { skewMs: 3000 });
-      // Behind: a window it gets may start seconds ahead of its clock.
-      const behind = spawn("behind3s", g, { skewMs: -3000 });
-      const [lAhead] = await Promise.all([ahead.ready(), behind.ready()]);
+      const lAhead = await ahead.ready();
       await sleep(2500);
       // Hand the ahead process's id (its fence 3 s in everyone else's future) to a normal one.
       const aheadSummary = await ahead.stop();
@@ -368,22 +370,6 @@ for (const kind of KINDS) {
         await conn.close();
       }
     });
-
-    test("e) contention: 8 processes x 64 generators claiming at once get 512 distinct ids", async () => {
-      const g = await group({ maxClaimRetries: 3, minMsBetweenClaimRetries: 100, maxMsBetweenClaimRetries: 500 });
-      const startAt = Date.now() + 2500; // after every process has loaded
-      const ws = Array.from({ length: 8 }, (_, i) => spawn(`claim${i}`, g, { mode: "claim", generators: 64, startAt, poolSize: 4, createDeadlineMs: 0 }));
-      const claimed = await Promise.all(ws.map((w) => w.waitFor((e) => e.type === "claimed", 30_000, "claims")));
-      const failures = claimed.flatMap((c) => c.failures);
-      const ids = claimed.flatMap((c) => c.generatorIds);
-      const first = claimed.flatMap((c) => c.firstIds);
-      await Promise.all(ws.map((w) => w.stop()));
-      assert.deepEqual(failures, [], "every claim succeeded");
-      assert.equal(ids.length, 512);
-      assert.equal(new Set(ids).size, 512, "512 distinct generator ids");
-      assert.equal(new Set(first).size, 512, "and 512 distinct first ids");
-      report("e contention", { kind, processes: 8, generatorsPerProcess: 64, slowestProcessMs: Math.max(...claimed.map((c) => c.ms)) });
-    });
   });
 }
 
@@ -418,3 +404,42 @@ async function privateServer(kind) {
     },
   };
 }
+
+// A database connection that drops right after a renewal's UPDATE committed (the reply is lost),
+// then a server that is down for a while, then back. Nobody else touched the slot: the holder
+// token is unique to this session, so the session must find its lease again.
+test("renewal: a lost reply followed by failed retries while the server is down keeps the lease", {
+  todo: "js/database/syncer.js keeps only the latest unknown outcome (#maybe): a retry that was never sent overwrites the write that landed, so the next renewal reports the lease lost",
+}, async () => {
+  const db = await openDatabase("sqlite", { file: path.join(tmp.dir, "maybe.db") });
+  try {
+    const schemaGroupName = uniqueGroup("maybe");
+    await sf.DatabaseSyncer.createSchemaGroup({ schemaGroupName, database: db.database, livelinessProbeS: 1 });
+    let mode = "up";
+    const database = {
+      dialect: "sqlite",
+      async execute(sql, params) {
+        if (mode === "down") throw Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
+        const result = await db.database.execute(sql, params);
+        if (mode === "reply-lost" && /^UPDATE/.test(sql)) throw Object.assign(new Error("Connection terminated unexpectedly"), { code: "ECONNRESET" });
+        return result;
+      },
+    };
+    const clock = manualClock();
+    const session = await sf.DatabaseSyncer.open({ schemaGroupName, database, clock });
+    const lease = await session.claim();
+    clock.advance(1000);
+    mode = "reply-lost";
+    await assert.rejects(session.renew(), { code: "DATABASE_ERROR" });
+    clock.advance(200);
+    mode = "down";
+    await assert.rejects(session.renew(), { code: "DATABASE_ERROR" });
+    clock.advance(200);
+    mode = "up";
+    const renewed = await session.renew();
+    assert.ok(renewed, "the session finds the slot it wrote itself (its holder token) and renews it");
+    assert.equal(renewed.generatorId, lease.generatorId);
+  } finally {
+    await db.close();
+  }
+});
