@@ -142,6 +142,18 @@ async function readProperties(db, stmts, group) {
 }
 
 /**
+ * CREATE TABLE IF NOT EXISTS, tolerating a concurrent creator: PostgreSQL can still fail one of
+ * two racing creators (duplicate pg_type row); the table existing afterwards is all that matters.
+ */
+async function createTable(db, stmts, ddl, name) {
+  try {
+    await db.execute(ddl, []);
+  } catch (err) {
+    if (!(await tableExists(db, stmts, name))) throw wrap(`creating table ${name}`, err);
+  }
+}
+
+/**
  * Brings a manifest up to this package's shape: adds the lease columns and row 4095 that groups
  * created by the original package lack. Safe to race: each step is re-checked after a failure.
  */
@@ -194,13 +206,13 @@ export class DatabaseSyncer {
     }
     // Manifest first, properties last: open() treats a group without properties as not (yet) there,
     // so a concurrent open never sees a half-filled manifest as ready.
-    await exec(db, "creating the manifest table", stmts.createManifest);
+    await createTable(db, stmts, stmts.createManifest, stmts.manifestName);
     if (existed) await upgradeManifest(db, stmts, group);
     const { rows } = await exec(db, "counting manifest rows", stmts.countSlots);
     if (Number(rows[0]?.n ?? rows[0]?.N ?? 0) < GENERATOR_ID_COUNT) {
       for (const fill of stmts.fillManifest()) await exec(db, "filling the manifest", fill);
     }
-    await exec(db, "creating the properties table", stmts.createProperties);
+    await createTable(db, stmts, stmts.createProperties, stmts.propertiesName);
     const values = [probeS, epochMs / 1000, retries, minMs, maxMs];
     await exec(db, "writing the group's properties", stmts.insertProperties(PROPERTY_KEYS.length), PROPERTY_KEYS.flatMap((k, i) => [k, values[i]]));
     return readProperties(db, stmts, group);
@@ -337,12 +349,19 @@ export class DatabaseLeaseSession {
       const j = randomInt(i + 1);
       [rows[i], rows[j]] = [rows[j], rows[i]];
     }
-    return rows.map((r) => ({
+    const slots = rows.map((r) => ({
       id: Number(r.generator_id),
       updated: Number(r.last_updated_ms),
       reserved: Number(r.reserved_until_ms),
       holder: r.holder ?? "",
     }));
+    // Slots whose fence is already behind our clock first: a slot last held by a host whose clock
+    // ran ahead has a window starting in our future, and the generator could not mint with it
+    // until our clock got there. Such slots are still taken when nothing else is free.
+    const now = this.#clock();
+    const usable = slots.filter((s) => s.reserved < now);
+    const later = slots.filter((s) => s.reserved >= now).sort((x, y) => x.reserved - y.reserved);
+    return usable.concat(later);
   }
 
   async #tryClaim(slot) {
@@ -366,6 +385,9 @@ export class DatabaseLeaseSession {
     if (!h) return null;
     const now = this.#clock();
     const end = Math.max(h.end, now + this.#leaseMs);
+    // Nothing would change (a second renewal in the same ms): skip the write, whose "0 rows
+    // changed" would read as a lost lease on MySQL connections without CLIENT_FOUND_ROWS.
+    if (now === h.updated && end === h.end && !this.#maybe) return this.lease;
     const next = { ...h, updated: now, reserved: end, end };
     const bases = this.#maybe ? [h, this.#maybe] : [h];
     try {

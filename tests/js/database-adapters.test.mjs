@@ -108,6 +108,30 @@ for (const kind of KINDS) {
       assert.equal(row.reserved_until_ms, l4.windowStartUnixMs - 1);
     });
 
+    test("concurrent createSchemaGroup({ ifNotExists }) calls all succeed with one complete group", async () => {
+      const schemaGroupName = uniqueGroup(kind);
+      groups.push(schemaGroupName);
+      const results = await Promise.all(Array.from({ length: 6 }, () =>
+        DatabaseSyncer.createSchemaGroup({ schemaGroupName, database: db.database, ifNotExists: true })));
+      assert.ok(results.every((r) => r.livelinessProbeS === 5));
+      const { rows } = await db.database.execute(statementsFor(db.database.dialect, schemaGroupName).countSlots, []);
+      assert.equal(Number(rows[0].n), 4096);
+    });
+
+    test("claimers prefer free slots whose fence is behind their clock", async () => {
+      const { schemaGroupName, stmts } = await newGroup();
+      const now = Date.now();
+      // Two free slots: 10 was last held by a host whose clock ran an hour ahead, 11 is ordinary.
+      await db.database.execute(sql("UPDATE $T SET last_updated_ms = ? WHERE generator_id NOT IN (10, 11)", stmts.manifestName), [now + 3_600_000]);
+      await db.database.execute(sql("UPDATE $T SET reserved_until_ms = ? WHERE generator_id = 10", stmts.manifestName), [now + 3_600_000]);
+      for (let i = 0; i < 5; i++) {
+        const s = await DatabaseSyncer.open({ schemaGroupName, database: db.database });
+        const lease = await s.claim();
+        assert.equal(lease.generatorId, 11);
+        await s.release(-1);
+      }
+    });
+
     test("a renewal after expiry still works if nobody took the id", async () => {
       const { schemaGroupName } = await newGroup();
       const clock = manualClock();
