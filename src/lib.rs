@@ -26,6 +26,8 @@ mod layout;
 mod lease;
 mod memory;
 
+#[cfg(any(target_arch = "wasm32", test))]
+mod allocator;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 

@@ -14,6 +14,11 @@ pub use groups::{
 
 use wasm_bindgen::prelude::*;
 
+/// A small power-of-two allocator instead of std's dlmalloc (src/allocator.rs): 8 KB less wasm.
+#[global_allocator]
+static ALLOCATOR: crate::allocator::Allocator<crate::allocator::WasmPages> =
+    crate::allocator::Allocator::new(crate::allocator::WasmPages);
+
 use crate::{guid_range_at, GuidParts, LeaseTerms};
 use convert::{epoch_option, error_to_js, finite_ms, guid_arg, Options};
 
