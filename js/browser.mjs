@@ -1,8 +1,10 @@
 // Browsers and other runtimes with fetch: the module finishes loading once the wasm is compiled.
 import init, { registerErrorClass } from "./snowfall_wasm.js";
 import { SnowfallError } from "./errors.js";
+import { setWasmMemory } from "./wasm-memory.js";
 
-await init({ module_or_path: new URL("./snowfall_wasm_bg.wasm", import.meta.url) });
+const wasm = await init({ module_or_path: new URL("./snowfall_wasm_bg.wasm", import.meta.url) });
+setWasmMemory(wasm.memory);
 registerErrorClass(SnowfallError);
 
 export * from "./api.js";

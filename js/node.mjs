@@ -3,8 +3,10 @@
 import { readFileSync } from "node:fs";
 import { initSync, registerErrorClass } from "./snowfall_wasm.js";
 import { SnowfallError } from "./errors.js";
+import { setWasmMemory } from "./wasm-memory.js";
 
-initSync({ module: readFileSync(new URL("./snowfall_wasm_bg.wasm", import.meta.url)) });
+const wasm = initSync({ module: readFileSync(new URL("./snowfall_wasm_bg.wasm", import.meta.url)) });
+setWasmMemory(wasm.memory);
 registerErrorClass(SnowfallError);
 
 export * from "./api.js";

@@ -5,6 +5,10 @@ import { SnowfallError } from "./errors.js";
 import { SimpleSyncer } from "./simple-syncer.js";
 import { LeaseKeeper } from "./database/lease-keeper.js";
 import { decodeGuid } from "./decode.js";
+import { copyU64s } from "./wasm-memory.js";
+
+/** Largest getGuids() batch (also enforced, with its typed error, in src/wasm/generator.rs). */
+const MAX_BATCH = 2 ** 24;
 
 const fromParts = Symbol("Snowfall.fromParts");
 
@@ -99,7 +103,12 @@ export class Snowfall {
    * @returns {BigUint64Array}
    */
   getGuids(count) {
-    return this.#core.nextIds(count);
+    if (!(Number.isInteger(count) && count > 0 && count <= MAX_BATCH)) {
+      return this.#core.nextIds(count); // 0, or the typed error of a bad count
+    }
+    const address = this.#core.fillIds(count);
+    if (address === 0) throw this.#core.takeError();
+    return copyU64s(address, count);
   }
 
   /** The next GUID as a decimal string, safe for JSON. */

@@ -3,8 +3,10 @@
 import wasmModule from "./snowfall_wasm_bg.wasm";
 import { initSync, registerErrorClass } from "./snowfall_wasm.js";
 import { SnowfallError } from "./errors.js";
+import { setWasmMemory } from "./wasm-memory.js";
 
-initSync({ module: wasmModule });
+const wasm = initSync({ module: wasmModule });
+setWasmMemory(wasm.memory);
 registerErrorClass(SnowfallError);
 
 export * from "./api.js";
