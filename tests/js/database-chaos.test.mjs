@@ -17,7 +17,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, fork } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
@@ -32,11 +32,13 @@ const KINDS = ["sqlite", "postgres", "mysql"];
 const PROBE_MS = 1000;
 const EPOCH_MS = Date.UTC(2020, 0, 1);
 const PIN_MS = 8e15; // "renewed" far in the future: never free
-// Private servers for the database-stop scenario.
+// Private servers for the database-outage scenarios. Their ports are below Linux's ephemeral
+// range (32768-60999): a restart on a port inside it can fail with EADDRINUSE when an outgoing
+// connection of any process happens to hold that local port.
 const PRIVATE_ENV = {
   SNOWFALL_DB_DIR: path.join(process.env.TMPDIR || "/tmp", "snowfall-wasm-chaos-db"),
-  SNOWFALL_PG_PORT: "55442",
-  SNOWFALL_MARIADB_PORT: "53316",
+  SNOWFALL_PG_PORT: "25442",
+  SNOWFALL_MARIADB_PORT: "23316",
 };
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -325,52 +327,89 @@ for (const kind of KINDS) {
       report("c skew", { kind, ids: r.total, aheadGot: lAhead.generatorId, normal3Got: l3.generatorId, generatorIdsHeld: per("generatorIds"), errors: per("errors") });
     });
 
-    test("d) the database stops mid-run: ids continue inside the saved window, LEASE_EXPIRED, then resume", async (t) => {
-      let conn; // { database, close, target, stop(), start() }
+    test("d) the database stops mid-run: ids continue inside the saved window, LEASE_EXPIRED, then resume", async () => {
       if (kind === "sqlite") {
         // Another connection holding the write lock is SQLite's "server unavailable".
         const raw = db.raw;
-        conn = { database: db.database, close: async () => {}, target, stop: () => raw.exec("BEGIN EXCLUSIVE"), start: () => raw.exec("COMMIT") };
+        const conn = { database: db.database, close: async () => {}, target };
+        await outage(kind, conn, "d write lock held", { begin: () => raw.exec("BEGIN EXCLUSIVE"), end: () => raw.exec("COMMIT") }, { sqliteTimeoutMs: 100 });
       } else {
-        conn = await privateServer(kind);
-      }
-      const g = await newGroup(conn.database, kind);
-      const cfg = kind === "sqlite" ? { sqliteTimeoutMs: 100 } : {};
-      const ws = ["d1", "d2"].map((n) => new Worker(`${kind}-${n}`, { ...conn.target, group: g, createDeadlineMs: 10_000, ...cfg }));
-      try {
-        await Promise.all(ws.map((w) => w.ready()));
-        await sleep(1200);
-        const stoppedAt = Date.now();
-        await conn.stop();
-        const stopCallMs = Date.now() - stoppedAt;
-        // Every worker runs out of its saved window (at most 2 probes after its last renewal).
-        const expired = await Promise.all(ws.map((w) => w.waitFor((e) => e.type === "state" && !e.ok && e.code === "LEASE_EXPIRED" && e.at >= stoppedAt, 2 * PROBE_MS + 4000, "LEASE_EXPIRED")));
-        await sleep(500);
-        const restartAt = Date.now();
-        await conn.start();
-        const restartCallMs = Date.now() - restartAt;
-        const resumed = await Promise.all(ws.map((w) => w.waitFor((e) => e.type === "state" && e.ok && e.at >= restartAt, 15_000, "minting after the restart")));
-        await sleep(800);
-        const summaries = await Promise.all(ws.map((w) => w.stop()));
-        const r = checkIds(ws);
-        const mintedAfterStop = ws.map((w) => w.ids().filter((id) => msOf(id) > stoppedAt && msOf(id) < restartAt).length);
-        for (let i = 0; i < ws.length; i++) {
-          assert.ok(mintedAfterStop[i] > 0, `${ws[i].name} kept minting inside its saved window after the database stopped`);
-          assert.ok(ws[i].ids().some((id) => msOf(id) >= resumed[i].at - 5), `${ws[i].name} minted after the restart`);
+        const conn = await privateServer(kind);
+        try {
+          await outage(kind, conn, "d server stopped", { begin: conn.stop, end: conn.start });
+        } finally {
+          await conn.close();
         }
-        report("d database stop", {
-          kind, ids: r.total, stopCallMs, restartCallMs,
-          expiredAfterStopMs: expired.map((e) => e.at - stoppedAt), resumedAfterRestartMs: resumed.map((e) => e.at - restartAt),
-          idsBetweenStopAndRestart: mintedAfterStop, errors: summaries.map((s) => s?.errors), generatorIdsHeld: summaries.map((s) => s?.generatorIds),
-        });
-      } finally {
-        for (const w of ws) w.kill("SIGKILL");
-        try { await conn.start(); } catch {}
-        await sf.DatabaseSyncer.dropSchemaGroup({ schemaGroupName: g, database: conn.database }).catch(() => {});
-        await conn.close();
       }
     });
+
+    if (kind !== "sqlite") {
+      test("d2) the database server freezes (SIGSTOP) with renewals in flight, then thaws: generation resumes", async () => {
+        const conn = await privateServer(kind);
+        try {
+          await outage(kind, conn, "d2 server frozen", { begin: conn.freeze, end: conn.thaw });
+        } finally {
+          await conn.close();
+        }
+      });
+    }
   });
+}
+
+/**
+ * Two workers mint on `conn`; the database goes away (`how.begin`) for longer than the lease, and
+ * comes back (`how.end`). Ids must continue inside the saved window, stop with LEASE_EXPIRED, and
+ * resume once the database is back; no duplicates.
+ */
+async function outage(kind, conn, scenario, how, cfg = {}) {
+  const g = await newGroup(conn.database, kind);
+  const ws = ["o1", "o2"].map((n) => new Worker(`${kind}-${n}`, { ...conn.target, group: g, createDeadlineMs: 10_000, ...cfg }));
+  let ended = false;
+  try {
+    await Promise.all(ws.map((w) => w.ready()));
+    await sleep(1200);
+    const downAt = Date.now();
+    await how.begin();
+    const beginCallMs = Date.now() - downAt;
+    // Every worker runs out of its saved window (at most 2 probes after its last renewal).
+    const expired = await Promise.all(ws.map((w) => w.waitFor((e) => e.type === "state" && !e.ok && e.code === "LEASE_EXPIRED" && e.at >= downAt, 2 * PROBE_MS + 4000, "LEASE_EXPIRED")));
+    await sleep(Math.max(0, downAt + 2 * PROBE_MS + 1500 - Date.now()));
+    const backAt = Date.now();
+    await how.end();
+    ended = true;
+    const endCallMs = Date.now() - backAt;
+    const resumed = await Promise.all(ws.map((w) => w.waitFor((e) => e.type === "state" && e.ok && e.at >= backAt, 15_000, "minting after the database came back")));
+    await sleep(800);
+    const summaries = await Promise.all(ws.map((w) => w.stop()));
+    const r = checkIds(ws);
+    const mintedWhileDown = ws.map((w) => w.ids().filter((id) => msOf(id) > downAt && msOf(id) < backAt).length);
+    for (let i = 0; i < ws.length; i++) {
+      assert.ok(mintedWhileDown[i] > 0, `${ws[i].name} kept minting inside its saved window after the database went away`);
+      assert.ok(ws[i].ids().some((id) => msOf(id) >= resumed[i].at - 5), `${ws[i].name} minted after the database came back`);
+    }
+    report(scenario, {
+      kind, ids: r.total, beginCallMs, endCallMs, downMs: backAt - downAt,
+      expiredAfterDownMs: expired.map((e) => e.at - downAt), resumedAfterBackMs: resumed.map((e) => e.at - backAt),
+      idsWhileDown: mintedWhileDown, errors: summaries.map((x) => x?.errors), generatorIdsHeld: summaries.map((x) => x?.generatorIds),
+    });
+  } finally {
+    for (const w of ws) w.kill("SIGKILL");
+    if (!ended) try { await how.end(); } catch {}
+    await sf.DatabaseSyncer.dropSchemaGroup({ schemaGroupName: g, database: conn.database }).catch(() => {});
+  }
+}
+
+/** Child pids of `pid` (from /proc). */
+function childrenOf(pid) {
+  const out = [];
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid) out.push(Number(d));
+    } catch {}
+  }
+  return out;
 }
 
 /**
@@ -393,13 +432,28 @@ async function privateServer(kind) {
     pool = mysql.createPool({ uri: url, connectionLimit: 2 });
     database = sf.fromMysql2(pool);
   }
+  // The server's processes (this suite started them): PostgreSQL's postmaster and its backends,
+  // or the one mariadbd.
+  const serverPids = () => {
+    const dir = PRIVATE_ENV.SNOWFALL_DB_DIR;
+    if (kind === "postgres") {
+      const main = Number(readFileSync(path.join(dir, "postgres/data/postmaster.pid"), "utf8").split("\n")[0]);
+      return [main, ...childrenOf(main)];
+    }
+    return [Number(readFileSync(path.join(dir, "mariadb/mariadb.pid"), "utf8").trim())];
+  };
+  const signal = (sig) => { for (const pid of serverPids()) try { process.kill(pid, sig); } catch {} };
+  let frozen = false;
   return {
     database,
     target: { kind, url },
     stop,
     start,
+    freeze: () => { frozen = true; signal("SIGSTOP"); },
+    thaw: () => { signal("SIGCONT"); frozen = false; },
     close: async () => {
-      await pool.end().catch(() => {});
+      if (frozen) signal("SIGCONT");
+      await Promise.race([pool.end().catch(() => {}), sleep(2000)]);
       stop();
     },
   };
@@ -441,5 +495,52 @@ test("renewal: a lost reply followed by failed retries while the server is down 
     assert.equal(renewed.generatorId, lease.generatorId);
   } finally {
     await db.close();
+  }
+});
+
+// What d2 (a frozen database server) shows, in miniature: a renewal that was in flight while the
+// store froze completes after the thaw with the window it computed before the freeze, already
+// over. The keeper then waits a whole probe before renewing again, so minting stays stopped for
+// a probe after the database is back. It should renew again at once (the window left is shorter
+// than a probe).
+test("a renewal that lands with an already-expired window is followed by another one promptly", {
+  todo: "js/database/lease-keeper.js schedules the next renewal a full probe after any successful one; d2 measures ~1 probe of LEASE_EXPIRED after the thaw",
+}, async () => {
+  const { LeaseKeeper } = await import("../../js/database/lease-keeper.js");
+  const probe = 300;
+  const renewCalls = [];
+  let freezeNext = true;
+  const session = {
+    livelinessProbeMs: probe,
+    claim: async () => ({ generatorId: 7, windowStartUnixMs: 1, windowEndUnixMs: Date.now() + 2 * probe }),
+    async renew() {
+      const now = Date.now();
+      renewCalls.push(now);
+      if (freezeNext) {
+        freezeNext = false;
+        await sleep(3 * probe); // the store froze with the statement in flight, then thawed
+      }
+      return { generatorId: 7, windowStartUnixMs: 1, windowEndUnixMs: now + 2 * probe };
+    },
+    release: async () => {},
+  };
+  const core = {
+    window: null,
+    adoptLease(id, start, end) { this.window = [start, end]; },
+    revokeLease() { this.window = null; },
+    close() {},
+    lastIssuedUnixMs: undefined,
+    get leaseWindow() { return this.window; },
+  };
+  const keeper = new LeaseKeeper(session, core, { timers: true });
+  try {
+    await keeper.start();
+    const deadline = Date.now() + 6 * probe;
+    while (renewCalls.length < 2 && Date.now() < deadline) await sleep(10);
+    const thawedAt = renewCalls[0] + 3 * probe;
+    assert.ok(renewCalls.length >= 2, "a second renewal happened");
+    assert.ok(renewCalls[1] - thawedAt < probe / 2, `the next renewal came ${renewCalls[1] - thawedAt} ms after the stale one landed (window already over); expected < ${probe / 2} ms`);
+  } finally {
+    await keeper.close();
   }
 });

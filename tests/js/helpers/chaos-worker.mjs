@@ -51,14 +51,14 @@ const sf = await import(pathToFileURL(cfg.entry).href);
 async function openDatabase() {
   if (cfg.kind === "postgres") {
     const { default: pg } = await import("pg");
-    const pool = new pg.Pool({ connectionString: cfg.url, max: cfg.poolSize ?? 2, connectionTimeoutMillis: 1000 });
+    const pool = new pg.Pool({ connectionString: cfg.url, max: cfg.poolSize ?? 2 }); // driver defaults, as users have them
     // A server going away kills idle clients: without a listener that is an uncaught error.
     pool.on("error", () => {});
     return { database: sf.fromPg(pool), close: () => pool.end().catch(() => {}) };
   }
   if (cfg.kind === "mysql") {
     const { default: mysql } = await import("mysql2/promise");
-    const pool = mysql.createPool({ uri: cfg.url, connectionLimit: cfg.poolSize ?? 2, connectTimeout: 1000 });
+    const pool = mysql.createPool({ uri: cfg.url, connectionLimit: cfg.poolSize ?? 2 });
     pool.pool?.on?.("error", () => {});
     return { database: sf.fromMysql2(pool), close: () => pool.end().catch(() => {}) };
   }
