@@ -19,7 +19,7 @@ if (!existsSync(wasmBindgen)) {
 }
 
 step("cargo build --target wasm32-unknown-unknown --release");
-run("cargo", ["build", "--quiet", "--target", "wasm32-unknown-unknown", "--release", "--lib"]);
+run("cargo", ["build", "--quiet", "--target", "wasm32-unknown-unknown", "--release", "--lib", "--no-default-features"]);
 
 step("wasm-bindgen --target web");
 rmSync(pkg, { recursive: true, force: true });

@@ -1,7 +1,8 @@
 //! One error type for the whole crate. Each cause has a stable `code()` string (the JS
 //! `SnowfallError.code`), and a message that says what happened and what to do.
 
-use std::fmt;
+use alloc::string::{String, ToString};
+use core::fmt;
 
 /// Everything that can go wrong, by cause.
 ///
@@ -63,12 +64,12 @@ pub enum Error {
 
 impl Error {
     /// An [`Error::OutOfRange`] for `what`, which must lie in `min..=max` but is `got`.
-    pub fn out_of_range(what: &'static str, min: i64, max: u64, got: impl fmt::Display) -> Self {
+    pub fn out_of_range(what: &'static str, min: i64, max: u64, got: impl MessageValue) -> Self {
         Error::OutOfRange {
             what,
             min,
             max,
-            got: got.to_string(),
+            got: got.into_text(),
         }
     }
 
@@ -93,61 +94,213 @@ impl Error {
     }
 }
 
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Error {
+    /// What happened and what to do: the JS `SnowfallError.message` and this type's `Display`.
+    ///
+    /// Built by hand rather than with `write!`: `core::fmt` and its integer formatting would add
+    /// kilobytes to the wasm file, for messages that are only ever read on failures.
+    pub fn message(&self) -> String {
+        let m = Message(String::new());
         match self {
-            Error::InvalidType { what, expected, got } => write!(f, "{what} must be {expected}, got {got}"),
-            Error::OutOfRange { what, min, max, got } => {
-                write!(f, "{what} must be an integer from {min} to {max}, got {got}")
+            Error::InvalidType { what, expected, got } => {
+                m.s(what).s(" must be ").s(expected).s(", got ").s(got)
             }
-            Error::InvalidSchemaGroupName { name, reason } => write!(
-                f,
-                "invalid schema group name \"{name}\": {reason} (it becomes part of SQL table names: use 1 to 40 characters of A-Z, a-z, 0-9 and _)"
+            Error::OutOfRange { what, min, max, got } => m
+                .s(what)
+                .s(" must be an integer from ")
+                .i(*min)
+                .s(" to ")
+                .u(*max)
+                .s(", got ")
+                .s(got),
+            Error::InvalidSchemaGroupName { name, reason } => m
+                .s("invalid schema group name \"")
+                .s(name)
+                .s("\": ")
+                .s(reason)
+                .s(" (it becomes part of SQL table names: use 1 to 40 characters of A-Z, a-z, 0-9 and _)"),
+            Error::SchemaGroupExists { name } => m
+                .s("schema group \"")
+                .s(name)
+                .s("\" already exists: create it once, then start generators on it"),
+            Error::SchemaGroupNotFound { name } => m
+                .s("schema group \"")
+                .s(name)
+                .s("\" does not exist: create it first with createSchemaGroup"),
+            Error::EpochInFuture {
+                epoch_unix_ms,
+                now_unix_ms,
+            } => m
+                .s("the epoch (")
+                .i(*epoch_unix_ms)
+                .s(" Unix ms) is ")
+                .i(epoch_unix_ms - now_unix_ms)
+                .s(" ms in the future: choose an epoch at or before now"),
+            Error::GeneratorIdsExhausted { schema_group } => m
+                .s("all 4096 generator ids of schema group \"")
+                .s(schema_group)
+                .s("\" are in use: close idle generators, or wait for dead ones to expire"),
+            Error::ClockBeforeEpoch {
+                clock_unix_ms,
+                epoch_unix_ms,
+            } => m
+                .s("the clock reads ")
+                .i(*clock_unix_ms)
+                .s(" Unix ms, before the epoch ")
+                .i(*epoch_unix_ms)
+                .s(": fix the clock (in Cloudflare Workers, make ids inside a request, not at global scope)"),
+            Error::ClockMovedBackwards {
+                gap_ms,
+                tolerance_ms,
+            } => m
+                .s("the clock moved back ")
+                .i(*gap_ms)
+                .s(" ms, more than the ")
+                .i(*tolerance_ms)
+                .s(" ms this generator rides out: ids resume once the clock catches up (or raise clockToleranceMs)"),
+            Error::ClockStalled {
+                ahead_ms,
+                tolerance_ms,
+            } => m
+                .s("the clock stands still and ids would run ")
+                .i(*ahead_ms)
+                .s(" ms ahead of it, past clockToleranceMs (")
+                .i(*tolerance_ms)
+                .s(" ms): let time advance (in Cloudflare Workers, after an await) and retry"),
+            Error::InvalidClockReading { got } => m
+                .s("the clock returned ")
+                .s(got)
+                .s(": a clock must return finite Unix milliseconds"),
+            Error::TimestampOverflow { ms_since_epoch } => m
+                .i(*ms_since_epoch)
+                .s(" ms since the epoch does not fit the 41-bit field (it lasts about 69.7 years): use a later epoch for a new schema group"),
+            Error::LeaseExpired {
+                generator_id: Some(id),
+                window_end_unix_ms,
+            } => m
+                .s("the lease on generator id ")
+                .u(*id as u64)
+                .s(" covers timestamps only up to ")
+                .i(*window_end_unix_ms)
+                .s(" Unix ms and was not renewed: await generator.ready() to renew it, or check the syncer's database"),
+            Error::LeaseExpired {
+                generator_id: None,
+                ..
+            } => m.s("this generator holds no generator id lease: it was never claimed or was lost"),
+            Error::GeneratorClosed => m.s(
+                "this generator was closed and its generator id released: create a new one",
             ),
-            Error::SchemaGroupExists { name } => {
-                write!(f, "schema group \"{name}\" already exists: create it once, then start generators on it")
-            }
-            Error::SchemaGroupNotFound { name } => {
-                write!(f, "schema group \"{name}\" does not exist: create it first with createSchemaGroup")
-            }
-            Error::EpochInFuture { epoch_unix_ms, now_unix_ms } => write!(
-                f,
-                "the epoch ({epoch_unix_ms} Unix ms) is {} ms in the future: choose an epoch at or before now",
-                epoch_unix_ms - now_unix_ms
-            ),
-            Error::GeneratorIdsExhausted { schema_group } => write!(
-                f,
-                "all 4096 generator ids of schema group \"{schema_group}\" are in use: close idle generators, or wait for dead ones to expire"
-            ),
-            Error::ClockBeforeEpoch { clock_unix_ms, epoch_unix_ms } => write!(
-                f,
-                "the clock reads {clock_unix_ms} Unix ms, before the epoch {epoch_unix_ms}: fix the clock (in Cloudflare Workers, make ids inside a request, not at global scope)"
-            ),
-            Error::ClockMovedBackwards { gap_ms, tolerance_ms } => write!(
-                f,
-                "the clock moved back {gap_ms} ms, more than the {tolerance_ms} ms this generator rides out: ids resume once the clock catches up (or raise clockToleranceMs)"
-            ),
-            Error::ClockStalled { ahead_ms, tolerance_ms } => write!(
-                f,
-                "the clock stands still and ids would run {ahead_ms} ms ahead of it, past clockToleranceMs ({tolerance_ms} ms): let time advance (in Cloudflare Workers, after an await) and retry"
-            ),
-            Error::InvalidClockReading { got } => {
-                write!(f, "the clock returned {got}: a clock must return finite Unix milliseconds")
-            }
-            Error::TimestampOverflow { ms_since_epoch } => write!(
-                f,
-                "{ms_since_epoch} ms since the epoch does not fit the 41-bit field (it lasts about 69.7 years): use a later epoch for a new schema group"
-            ),
-            Error::LeaseExpired { generator_id: Some(id), window_end_unix_ms } => write!(
-                f,
-                "the lease on generator id {id} covers timestamps only up to {window_end_unix_ms} Unix ms and was not renewed: await generator.ready() to renew it, or check the syncer's database"
-            ),
-            Error::LeaseExpired { generator_id: None, .. } => {
-                write!(f, "this generator holds no generator id lease: it was never claimed or was lost")
-            }
-            Error::GeneratorClosed => write!(f, "this generator was closed and its generator id released: create a new one"),
         }
+        .0
     }
 }
 
-impl std::error::Error for Error {}
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+/// A value as an error message shows it ([`Error::out_of_range`]), as text made without
+/// `core::fmt` (see [`Error::message`]).
+pub trait MessageValue {
+    /// The value as message text.
+    fn into_text(self) -> String;
+}
+
+impl MessageValue for String {
+    fn into_text(self) -> String {
+        self
+    }
+}
+
+impl MessageValue for &str {
+    fn into_text(self) -> String {
+        self.to_string()
+    }
+}
+
+impl MessageValue for u64 {
+    fn into_text(self) -> String {
+        Message(String::new()).u(self).0
+    }
+}
+
+impl MessageValue for u16 {
+    fn into_text(self) -> String {
+        (self as u64).into_text()
+    }
+}
+
+impl MessageValue for i64 {
+    fn into_text(self) -> String {
+        Message(String::new()).i(self).0
+    }
+}
+
+/// A message under construction. Its steps are not inlined: one call each, rather than a copy of
+/// `push_str` at every step of every message.
+struct Message(String);
+
+impl Message {
+    #[inline(never)]
+    fn s(mut self, text: &str) -> Self {
+        self.0.push_str(text);
+        self
+    }
+
+    #[inline(never)]
+    fn u(mut self, mut n: u64) -> Self {
+        let mut digits = [0u8; 20];
+        let mut i = digits.len();
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        for &d in &digits[i..] {
+            self.0.push(d as char);
+        }
+        self
+    }
+
+    #[inline(never)]
+    fn i(mut self, n: i64) -> Self {
+        if n < 0 {
+            self.0.push('-');
+        }
+        self.u(n.unsigned_abs())
+    }
+}
+
+impl core::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_spell_every_number_exactly() {
+        assert_eq!(
+            Error::out_of_range("x", i64::MIN, u64::MAX, i64::MIN).to_string(),
+            "x must be an integer from -9223372036854775808 to 18446744073709551615, got -9223372036854775808"
+        );
+        assert_eq!(
+            Error::out_of_range("count", 0, 16_777_216, "1.5".to_string()).message(),
+            "count must be an integer from 0 to 16777216, got 1.5"
+        );
+        assert_eq!(
+            Error::ClockMovedBackwards { gap_ms: 2_500, tolerance_ms: 0 }.message(),
+            "the clock moved back 2500 ms, more than the 0 ms this generator rides out: ids resume once the clock catches up (or raise clockToleranceMs)"
+        );
+        assert_eq!(
+            Error::LeaseExpired { generator_id: Some(4095), window_end_unix_ms: -1 }.message(),
+            "the lease on generator id 4095 covers timestamps only up to -1 Unix ms and was not renewed: await generator.ready() to renew it, or check the syncer's database"
+        );
+        assert_eq!(10u16.into_text(), "10");
+        assert_eq!(0u64.into_text(), "0");
+    }
+}

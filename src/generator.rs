@@ -16,6 +16,8 @@
 //! So ids from one generator are unique and strictly increasing, and no call waits longer than one
 //! bounded spin for the next millisecond.
 
+use alloc::boxed::Box;
+
 use crate::clock::Clock;
 use crate::layout::{pack, DEFAULT_EPOCH_UNIX_MS, MAX_LOOPING_COUNTER, MAX_MS_SINCE_EPOCH};
 use crate::lease::{Lease, LeaseKeeper};
@@ -365,7 +367,7 @@ impl<C: Clock> Generator<C> {
             if now != ms {
                 break;
             }
-            std::hint::spin_loop();
+            core::hint::spin_loop();
         }
         Ok(now)
     }

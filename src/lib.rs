@@ -19,6 +19,11 @@
 //! assert_eq!(GuidParts::from_guid(id).generator_id, 0);
 //! ```
 
+// The shipped wasm is no_std (see Cargo.toml's `std` feature); everything else has std.
+#![cfg_attr(all(target_arch = "wasm32", not(feature = "std")), no_std)]
+
+extern crate alloc;
+
 mod clock;
 mod error;
 mod generator;
@@ -48,7 +53,7 @@ pub mod wasm_exports {
 #[cfg(not(target_arch = "wasm32"))]
 pub use clock::SystemClock;
 pub use clock::{Clock, ManualClock};
-pub use error::Error;
+pub use error::{Error, MessageValue};
 pub use generator::{Generator, Settings, DEFAULT_CLOCK_TOLERANCE_MS, SPIN_READS};
 pub use layout::{
     guid_range_at, GuidParts, COUNTER_BITS, DEFAULT_EPOCH_UNIX_MS, GENERATOR_ID_BITS,

@@ -2,8 +2,11 @@
 //! process, for one-process use (browsers, tests, prototypes). Leases follow the same model as the
 //! database syncer ([`crate::lease`]); only the place the manifest is stored differs.
 
-use std::cell::RefCell;
-use std::rc::Rc;
+use core::cell::RefCell;
+use alloc::rc::Rc;
+
+use alloc::string::{String, ToString};
+use alloc::{vec, vec::Vec};
 
 use crate::lease::{Lease, LeaseKeeper, LeaseTerms, Slot, GENERATOR_ID_COUNT};
 use crate::Error;
@@ -180,6 +183,11 @@ pub struct MemoryRegistry {
 }
 
 impl MemoryRegistry {
+    /// No groups yet.
+    pub const fn new() -> Self {
+        MemoryRegistry { groups: Vec::new() }
+    }
+
     /// Creates a group; an existing name is an error, as in the original.
     ///
     /// ```

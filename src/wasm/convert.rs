@@ -1,29 +1,27 @@
 //! JS value <-> core type conversions, with a typed `SnowfallError` for every bad input.
 
-use std::cell::RefCell;
+use core::cell::RefCell;
 
 use js_sys::{Function, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::{Error, DEFAULT_EPOCH_UNIX_MS};
+use alloc::string::{String, ToString};
 
-thread_local! {
-    pub(crate) static ERROR_CLASS: RefCell<Option<Function>> = const { RefCell::new(None) };
-}
+pub(crate) static ERROR_CLASS: super::Global<RefCell<Option<Function>>> =
+    super::Global(RefCell::new(None));
 
 /// A core error as a thrown JS value: `new SnowfallError(code, message)`.
 pub(crate) fn error_to_js(e: Error) -> JsValue {
-    let (code, message) = (
-        JsValue::from_str(e.code()),
-        JsValue::from_str(&e.to_string()),
-    );
+    let text = e.message();
+    let (code, message) = (JsValue::from_str(e.code()), JsValue::from_str(&text));
     let class = ERROR_CLASS.with(|c| c.borrow().clone());
     if let Some(class) = class {
         if let Ok(err) = Reflect::construct(&class, &js_sys::Array::of2(&code, &message)) {
             return err;
         }
     }
-    let err = js_sys::Error::new(&e.to_string());
+    let err = js_sys::Error::new(&text);
     let _ = Reflect::set(&err, &"code".into(), &code);
     err.into()
 }
@@ -43,25 +41,24 @@ fn bigint_text(v: &JsValue) -> String {
         .unwrap_or_default()
 }
 
-/// How a JS value is described in an error message.
+/// How a JS value is described in an error message (concatenated: `format!` would bring in
+/// `core::fmt`, kilobytes of wasm).
 pub(crate) fn describe(v: &JsValue) -> String {
     if v.is_undefined() {
         "undefined".into()
     } else if v.is_null() {
         "null".into()
     } else if let Some(s) = v.as_string() {
-        format!("the string \"{s}\"")
+        ["the string \"", &s, "\""].concat()
     } else if let Some(n) = v.as_f64() {
-        format!("the number {}", number_text(n))
+        ["the number ", &number_text(n)].concat()
     } else if v.is_bigint() {
-        format!("the bigint {}", bigint_text(v))
+        ["the bigint ", &bigint_text(v)].concat()
     } else if v.is_function() {
         "a function".into()
     } else {
-        format!(
-            "a value of type {}",
-            v.js_typeof().as_string().unwrap_or_default()
-        )
+        let t = v.js_typeof().as_string().unwrap_or_default();
+        ["a value of type ", &t].concat()
     }
 }
 
@@ -126,6 +123,22 @@ pub(crate) fn string_arg(what: &str, v: &JsValue) -> Result<String, JsValue> {
         .ok_or_else(|| invalid_type(what, "a string", v))
 }
 
+/// Whether a finite `n` has no fraction (`f64::fract` and `floor` need std, hence these two).
+fn is_integral(n: f64) -> bool {
+    const EXACT: f64 = 4_503_599_627_370_496.0; // 2^52: every f64 beyond it is an integer
+    !(-EXACT..=EXACT).contains(&n) || (n as i64) as f64 == n
+}
+
+/// `n.floor() as i64` for a finite `n` (saturating, as `as` does).
+fn floor(n: f64) -> i64 {
+    let t = n as i64;
+    if (t as f64) > n {
+        t.saturating_sub(1)
+    } else {
+        t
+    }
+}
+
 /// A JS number that must be an integer within `min..=max`.
 pub(crate) fn integer_arg(
     what: &'static str,
@@ -136,7 +149,7 @@ pub(crate) fn integer_arg(
     let Some(n) = v.as_f64() else {
         return Err(invalid_type(what, "an integer number", v));
     };
-    if !n.is_finite() || n.fract() != 0.0 {
+    if !n.is_finite() || !is_integral(n) {
         return Err(invalid_type(what, "an integer number", v));
     }
     if n < min as f64 || n > max as f64 {
@@ -153,7 +166,7 @@ pub(crate) fn integer_arg(
 /// A millisecond value passed between our own JS and wasm (already checked by the caller's types).
 pub(crate) fn finite_ms(what: &str, n: f64) -> Result<i64, JsValue> {
     if n.is_finite() {
-        Ok(n.floor() as i64)
+        Ok(floor(n))
     } else {
         Err(error_to_js(Error::InvalidType {
             what: what.to_string(),

@@ -1,6 +1,7 @@
 //! The `Generator` class JS sees: a core [`crate::Generator`] reading the JS clock.
 
 use js_sys::Function;
+use alloc::{boxed::Box, string::ToString, vec, vec::Vec};
 use wasm_bindgen::prelude::*;
 
 use super::convert::{epoch_option, error_to_js, finite_ms, integer_arg, Options};
@@ -32,7 +33,7 @@ impl JsClock {
         let v = f
             .call0(&JsValue::UNDEFINED)
             .map_err(|e| Error::InvalidClockReading {
-                got: format!("an exception ({})", super::convert::describe(&e)),
+                got: ["an exception (", &super::convert::describe(&e), ")"].concat(),
             })?;
         v.as_f64().ok_or_else(|| Error::InvalidClockReading {
             got: super::convert::describe(&v),

@@ -1,15 +1,15 @@
 //! The in-memory schema groups of this JS realm (`SimpleSyncer`).
 
-use std::cell::RefCell;
+use core::cell::RefCell;
 
 use wasm_bindgen::prelude::*;
 
 use super::convert::{epoch_option, error_to_js, Options};
 use crate::{MemoryRegistry, SharedGroup, PROBE_SECONDS_RANGE};
+use alloc::string::ToString;
 
-thread_local! {
-    static REGISTRY: RefCell<MemoryRegistry> = RefCell::new(MemoryRegistry::default());
-}
+static REGISTRY: super::Global<RefCell<MemoryRegistry>> =
+    super::Global(RefCell::new(MemoryRegistry::new()));
 
 pub(crate) const DEFAULT_GROUP: &str = "default";
 pub(crate) const DEFAULT_PROBE_S: i64 = 5;

@@ -12,7 +12,33 @@ pub use groups::{
     memory_schema_group_status,
 };
 
+use alloc::{string::String, vec, vec::Vec};
 use wasm_bindgen::prelude::*;
+
+/// A global of the wasm build (`thread_local!` without std). The wasm runs on one thread
+/// (wasm32-unknown-unknown without the atomics feature), so sharing it is sound.
+pub(crate) struct Global<T>(pub(crate) T);
+
+// Safety: one thread (see above).
+unsafe impl<T> Sync for Global<T> {}
+
+#[cfg(target_feature = "atomics")]
+compile_error!("src/wasm assumes one thread: Global and the allocator are not thread-safe");
+
+impl<T> Global<T> {
+    /// `f` on the value, as `LocalKey::with`.
+    pub(crate) fn with<R>(&'static self, f: impl FnOnce(&T) -> R) -> R {
+        f(&self.0)
+    }
+}
+
+/// A trap for any panic in the shipped (no_std) wasm: what `panic = "abort"` does with std too,
+/// without std's panic machinery and message formatting (kilobytes of wasm).
+#[cfg(not(feature = "std"))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    core::arch::wasm32::unreachable()
+}
 
 /// A small power-of-two allocator instead of std's dlmalloc (src/allocator.rs): 8 KB less wasm.
 #[global_allocator]
