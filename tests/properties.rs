@@ -434,9 +434,9 @@ impl Sim {
                     Ok(()) => n,
                     Err(_) => out.iter().take_while(|&&id| id != 0).count(),
                 };
-                for k in 0..written {
-                    assert_ne!(out[k], 0, "{} fill left a hole", self.ctx(&self.members[i]));
-                    self.check_id(i, out[k], false);
+                for &id in &out[..written] {
+                    assert_ne!(id, 0, "{} fill left a hole", self.ctx(&self.members[i]));
+                    self.check_id(i, id, false);
                 }
                 if let Some(&last) = out[..written].last() {
                     // The last id of a batch is minted under the lease held at the end.
