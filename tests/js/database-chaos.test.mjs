@@ -125,6 +125,7 @@ class Worker {
   }
 }
 
+const COUNTER_MASK = 0x7ffn << 12n;
 const msOf = (id) => Number(id >> 23n) + EPOCH_MS;
 const genOf = (id) => Number(id & 4095n);
 
@@ -134,6 +135,9 @@ const genOf = (id) => Number(id & 4095n);
  */
 function checkIds(list) {
   const seen = new Map();
+  // The fencing property itself, at millisecond grain: one (generator id, ms) pair belongs to one
+  // holder. (Two holders overlapping in time would also collide on counters, but this names it.)
+  const owner = new Map();
   const out = { total: 0, workers: {} };
   for (const w of list) {
     const ids = w.ids();
@@ -147,6 +151,10 @@ function checkIds(list) {
       seen.set(key, w.name);
       const g = genOf(id);
       const ms = msOf(id);
+      const slotMs = id & ~COUNTER_MASK; // generator id and ms, counter zeroed
+      const holder = owner.get(slotMs);
+      if (holder === undefined) owner.set(slotMs, w.name);
+      else if (holder !== w.name) assert.fail(`generator ${g} minted in ms ${ms} by both ${holder} and ${w.name}: their windows overlap`);
       const r = (byGen[g] ??= { count: 0, minMs: ms, maxMs: ms });
       r.count++;
       r.maxMs = ms;
@@ -343,6 +351,67 @@ for (const kind of KINDS) {
       }
     });
 
+    test("e) random kill -9, SIGSTOP/SIGCONT and respawns on 5 processes sharing 3 generator ids (seeded)", async () => {
+      const seed = Number(process.env.CHAOS_SEED ?? Date.now() % 2 ** 31);
+      const rnd = mulberry32(seed);
+      const pick = (xs) => xs[Math.floor(rnd() * xs.length)];
+      const g = await group();
+      const m = manifest(db.database, g);
+      await m.pinAllBut(3);
+      let n = 0;
+      const all = [];
+      const live = new Set();
+      const paused = new Set();
+      const start = () => {
+        const w = spawn(`r${++n}`, g, { createDeadlineMs: 30_000 });
+        all.push(w);
+        live.add(w);
+        return w;
+      };
+      for (let i = 0; i < 5; i++) start();
+      // Three of the five hold an id (which three is up to the race); two wait for one to free.
+      for (const deadline = Date.now() + 15_000; all.filter((w) => w.events.some((e) => e.type === "ready")).length < 3;) {
+        if (Date.now() > deadline) assert.fail("three workers did not get the three free ids within 15 s");
+        await sleep(20);
+      }
+      const actions = { kill: 0, pause: 0 };
+      const timers = [];
+      const until = Date.now() + 8000;
+      while (Date.now() < until) {
+        await sleep(300 + Math.floor(rnd() * 500));
+        const running = [...live].filter((w) => !paused.has(w) && !w.exit);
+        if (running.length === 0) continue;
+        const w = pick(running);
+        if (rnd() < 0.4) {
+          actions.kill++;
+          w.kill("SIGKILL");
+          live.delete(w);
+          start();
+        } else {
+          actions.pause++;
+          paused.add(w);
+          w.kill("SIGSTOP");
+          const resumeIn = 300 + Math.floor(rnd() * 2700); // often past the 2 s lease
+          timers.push(setTimeout(() => { paused.delete(w); w.kill("SIGCONT"); }, resumeIn));
+        }
+      }
+      for (const t of timers) clearTimeout(t);
+      for (const w of paused) w.kill("SIGCONT");
+      await sleep(1500);
+      const summaries = await Promise.all([...live].map((w) => w.stop().catch(() => null)));
+      let r;
+      try {
+        r = checkIds(all);
+      } catch (err) {
+        err.message += ` (CHAOS_SEED=${seed})`;
+        throw err;
+      }
+      const errors = {};
+      for (const x of summaries) for (const [k, v] of Object.entries(x?.errors ?? {})) errors[k] = (errors[k] ?? 0) + v;
+      report("e random", { kind, seed, ids: r.total, processes: all.length, actions, errors, switches: summaries.reduce((a, x) => a + Math.max(0, (x?.generatorIds?.length ?? 1) - 1), 0) });
+      assert.ok(r.total > 0);
+    });
+
     if (kind !== "sqlite") {
       test("d2) the database server freezes (SIGSTOP) with renewals in flight, then thaws: generation resumes", async () => {
         const conn = await privateServer(kind);
@@ -397,6 +466,18 @@ async function outage(kind, conn, scenario, how, cfg = {}) {
     if (!ended) try { await how.end(); } catch {}
     await sf.DatabaseSyncer.dropSchemaGroup({ schemaGroupName: g, database: conn.database }).catch(() => {});
   }
+}
+
+/** A small seeded PRNG (mulberry32), so a failing random schedule can be replayed. */
+function mulberry32(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 /** Child pids of `pid` (from /proc). */

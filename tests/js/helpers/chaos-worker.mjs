@@ -8,8 +8,6 @@
 //   kind        "postgres" | "mysql" | "sqlite"
 //   url         server URL (postgres, mysql) | file: the SQLite file
 //   group       schema group name
-//   mode        "mint" (default): one generator minting into `out`
-//               "claim": `generators` generators created at once at `startAt` (unix ms), report ids
 //   out         file that receives every id minted, one decimal string per line (mode "mint")
 //   skewMs      this process's clock runs skewMs ahead (negative: behind) of the real clock
 //   perTick     ids minted per timer tick (a tick is ~1 ms, so nearly every millisecond is used)
@@ -25,10 +23,10 @@
 //   { type: "ready", generatorId, at }          the first lease is held
 //   { type: "state", ok: true, generatorId, at } minting (again), with this generator id
 //   { type: "state", ok: false, code, at }       minting failed with this SnowfallError code
-//   { type: "claimed", generatorIds, at }        mode "claim": the ids held by this process's generators
 //   { type: "done", summary }                    after { type: "stop" }: counts, errors, switches
 //   { type: "fatal", message }                   the worker could not start (then it exits 1)
-// and from the parent: { type: "stop" } (flush, close the generators, report, exit).
+// and from the parent: { type: "stop" } (flush, close the generator, report, exit; a worker still
+// waiting for its first lease reports { minted: 0, notReady: true }).
 import { closeSync, openSync, writeSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 
@@ -41,6 +39,12 @@ const send = (msg, then) => {
   else then?.();
 };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Stop requests: before the first lease there is nothing to flush or release.
+let onStop = () => send({ type: "done", summary: { minted: 0, notReady: true } }, () => process.exit(0));
+process.on("message", (msg) => {
+  if (msg?.type === "stop") onStop();
+});
 
 // No orphans: die with the parent, or after maxLifeMs whatever happens.
 process.on("disconnect", () => process.exit(0));
@@ -81,23 +85,6 @@ async function create(database) {
       await sleep(100 + Math.floor(Math.random() * 100));
     }
   }
-}
-
-async function claimMode(db) {
-  if (cfg.startAt) await sleep(Math.max(0, cfg.startAt - Date.now()));
-  const t0 = Date.now();
-  const settled = await Promise.allSettled(Array.from({ length: cfg.generators }, () => create(db.database)));
-  const gens = settled.filter((s) => s.status === "fulfilled").map((s) => s.value);
-  const failures = settled.filter((s) => s.status === "rejected").map((s) => `${s.reason?.code}: ${s.reason?.message}`);
-  // Every generator must be able to mint with the id it holds.
-  const firstIds = gens.map((g) => g.getGuid().toString());
-  send({ type: "claimed", generatorIds: gens.map((g) => g.generatorId), firstIds, failures, ms: Date.now() - t0, at: Date.now() });
-  process.on("message", async (msg) => {
-    if (msg?.type !== "stop") return;
-    await Promise.allSettled(gens.map((g) => g.close()));
-    await db.close();
-    send({ type: "done", summary: { generators: gens.length } }, () => process.exit(0));
-  });
 }
 
 async function mintMode(db) {
@@ -151,8 +138,8 @@ async function mintMode(db) {
   };
   setTimeout(tick, 1);
 
-  process.on("message", async (msg) => {
-    if (msg?.type !== "stop" || stopping) return;
+  onStop = async () => {
+    if (stopping) return;
     stopping = true;
     flush();
     closeSync(fd);
@@ -160,13 +147,13 @@ async function mintMode(db) {
     await Promise.race([closing, sleep(3000)]);
     await Promise.race([db.close(), sleep(1000)]);
     send({ type: "done", summary }, () => process.exit(0));
-  });
+  };
 }
 
 let db;
 try {
   db = await openDatabase();
-  await (cfg.mode === "claim" ? claimMode(db) : mintMode(db));
+  await mintMode(db);
 } catch (err) {
   send({ type: "fatal", message: `${err?.code ?? ""} ${err?.stack ?? err}` });
   process.exitCode = 1;
