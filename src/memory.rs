@@ -416,6 +416,29 @@ mod tests {
     }
 
     #[test]
+    fn a_frozen_clock_borrows_up_to_the_tolerance_renewing_the_window_on_the_way() {
+        // Regression: probe 1 s (windows of 2 s), the clock frozen 900 ms after the claim, before
+        // the renewal time: ids borrowed past the saved window's end and got LEASE_EXPIRED after
+        // 1101 ms, though the keeper could renew at once and the tolerance allows 2000 ms.
+        let g = group(1);
+        let clock = ManualClock::new(NOW);
+        let mut a = start(&g, &clock).unwrap();
+        a.next_id().unwrap();
+        clock.advance(900);
+        let mut last = 0;
+        let e = loop {
+            match a.next_id() {
+                Ok(id) => last = id,
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(e.code(), "CLOCK_STALLED", "{e}");
+        let ms = GuidParts::from_guid(last).ms_since_epoch as i64;
+        assert_eq!(ms + DEFAULT_EPOCH_UNIX_MS, NOW + 900 + 2_000);
+        assert_eq!(a.generator_id(), Some(0));
+    }
+
+    #[test]
     fn refuses_bad_groups() {
         let mut r = MemoryRegistry::default();
         assert_eq!(
