@@ -255,13 +255,13 @@ for (const kind of KINDS) {
       report("a kill -9", { kind, ids: r.total, handoverMs, fencesAfterKillMs: Object.values(fences).map((f) => f - killedAt), errors: summaries.map((s) => s?.errors) });
     });
 
-    test("b) SIGSTOP a holder past its lease, another takes its id, SIGCONT: fenced, it stops or switches", async () => {
+    const pausedHolder = (onDemand) => async () => {
       const g = await group();
       const m = manifest(db.database, g);
       await m.pinAllBut(2);
-      const a = spawn("paused", g);
-      const b = spawn("steady", g);
-      const [la] = await Promise.all([a.ready(), b.ready()]);
+      const a = spawn("paused", g, { onDemand });
+      const b = spawn("steady", g, { onDemand });
+      const [la, lb] = await Promise.all([a.ready(), b.ready()]);
       await sleep(800);
       const x = la.generatorId;
       const before = await m.slot(x);
@@ -291,12 +291,15 @@ for (const kind of KINDS) {
       const afterResume = statesAfter(a, resumedAt);
       const failures = afterResume.filter((e) => !e.ok).map((e) => e.code);
       assert.ok(switched, `the resumed holder switched to a free id (events after SIGCONT: ${JSON.stringify(afterResume)})`);
-      report("b SIGSTOP", {
-        kind, ids: r.total, pausedMs, takeoverAfterStopMs: lc.at - stoppedAt,
+      assert.deepEqual(summaries[1]?.generatorIds, [lb.generatorId], "the steady holder kept its id throughout (renewing in the background, or through ready())");
+      report(onDemand ? "b2 SIGSTOP, on-demand renewal" : "b SIGSTOP", {
+        kind, ids: r.total, pausedMs, takeoverAfterStopMs: lc.at - stoppedAt, steadyErrors: summaries[1]?.errors,
         resumedErrors: summaries[0]?.errors, resumedFailureCodes: failures, switchedTo: switched?.generatorId,
         switchAfterResumeMs: switched ? switched.at - resumedAt : null,
       });
-    });
+    };
+    test("b) SIGSTOP a holder past its lease, another takes its id, SIGCONT: fenced, it stops or switches", pausedHolder(false));
+    test("b2) the same with on-demand renewal (timers: false, ready() per request, as in Workers)", pausedHolder(true));
 
     test("c) clocks skewed by seconds both ways: steals are fenced, no duplicates", async () => {
       const g = await group();

@@ -11,6 +11,8 @@
 //   out         file that receives every id minted, one decimal string per line (mode "mint")
 //   skewMs      this process's clock runs skewMs ahead (negative: behind) of the real clock
 //   perTick     ids minted per timer tick (a tick is ~1 ms, so nearly every millisecond is used)
+//   onDemand    no background timer (timers: false, as in Cloudflare Workers): the worker calls
+//               `await gen.ready()` every readyEveryMs (default 100), as a request handler would
 //   createDeadlineMs  keep retrying Snowfall.create on GENERATOR_IDS_EXHAUSTED this long
 //   sqliteTimeoutMs   better-sqlite3 busy timeout (it blocks the event loop while it waits)
 //   maxLifeMs   the worker exits by itself after this long (no orphan outlives a broken test)
@@ -79,7 +81,7 @@ async function create(database) {
   const deadline = Date.now() + (cfg.createDeadlineMs ?? 0);
   for (;;) {
     try {
-      return await sf.Snowfall.create({ syncer: sf.DatabaseSyncer, schemaGroupName: cfg.group, database, clock });
+      return await sf.Snowfall.create({ syncer: sf.DatabaseSyncer, schemaGroupName: cfg.group, database, clock, ...(cfg.onDemand ? { timers: false } : {}) });
     } catch (err) {
       if (err?.code !== "GENERATOR_IDS_EXHAUSTED" || Date.now() >= deadline) throw err;
       await sleep(100 + Math.floor(Math.random() * 100));
@@ -105,8 +107,20 @@ async function mintMode(db) {
   };
   send({ type: "ready", generatorId: gen.generatorId, at: Date.now() });
 
+  let readyAt = Date.now();
+  let readyBusy = false;
   const tick = () => {
     if (stopping) return;
+    if (cfg.onDemand && !readyBusy && Date.now() - readyAt >= (cfg.readyEveryMs ?? 100)) {
+      readyBusy = true;
+      gen.ready().catch((err) => {
+        const code = `ready:${err?.code ?? err}`;
+        summary.errors[code] = (summary.errors[code] ?? 0) + 1;
+      }).finally(() => {
+        readyBusy = false;
+        readyAt = Date.now();
+      });
+    }
     for (let i = 0; i < perTick; i++) {
       let id;
       try {
