@@ -105,7 +105,12 @@ export class LeaseKeeper {
   async #renew() {
     try {
       if (this.#holding) {
-        const lease = await this.#session.renew();
+        let lease = null;
+        try {
+          lease = await this.#session.renew();
+        } catch (err) {
+          if (err?.code !== "LEASE_LOST") throw err; // an outage: keep the saved window
+        }
         if (this.#closed) return;
         if (lease) return this.#adopt(lease);
         // Lost: stop minting with this id now, before anything else can fail.

@@ -12,7 +12,8 @@
  *       epochUnixMs: number,          // the schema group's epoch (unix ms)
  *       livelinessProbeMs: number,    // how often the holder renews (ms)
  *       claim():   Promise<Lease>,    // reserve a free generator id and a window (throws if none)
- *       renew():   Promise<Lease | null>,  // extend the held lease; null = it was lost (taken over)
+ *       renew():   Promise<Lease>,    // extend the held lease; rejects with code LEASE_LOST if it
+ *                                     // was taken over (resolving null is accepted as the same)
  *       release(lastIssuedUnixMs: number): Promise<void>, // give the id back (-1: nothing minted)
  *     }
  *     Lease = { generatorId: number, windowStartUnixMs: number, windowEndUnixMs: number }
@@ -24,7 +25,7 @@
  * - claim: compare-and-swap a free slot (all three fields as read) to
  *   `{ now, end, freshToken }`, window `[reservedUntilMs + 1, max(now, reservedUntilMs + 1) + 2 * probe]`;
  * - renew: compare-and-swap on the values last written, `end = max(end, now + 2 * probe)`; a failed
- *   compare means another holder took the id: return null and never hand out that window again;
+ *   compare means another holder took the id: reject with LEASE_LOST, never extend that window;
  * - release: compare-and-swap to `{ 0, lastIssued (at least windowStart - 1), ... }`;
  * - a window is handed to the generator only after the store confirmed the write.
  * tests/js/database-custom-syncer.test.mjs has a complete Map-backed implementation.
@@ -60,6 +61,9 @@ export const MAX_SCHEMA_GROUP_NAME_LENGTH = 63 - "snowfall__properties".length;
 // How many free slots one claim attempt reads; claimers try them in random order, so concurrent
 // claimers rarely meet on the same row, and a lost race moves on without another read.
 const CANDIDATES = 16;
+// Renewals with unknown outcome remembered per session (a probe/5 retry rhythm fills it in about
+// 1.6 probes, by when the lease is nearly over anyway).
+const MAX_UNKNOWN = 8;
 const PROPERTY_KEYS = ["liveliness_probe_s", "epoch_start_ms", "max_claim_retries", "min_ms_between_claim_retries", "max_ms_between_claim_retries"];
 
 /** Throws INVALID_SCHEMA_GROUP_NAME unless the name is safe to splice into table names. */
@@ -270,8 +274,11 @@ export class DatabaseLeaseSession {
   #db; #stmts; #props; #clock;
   /** The slot as this session last wrote it and the window handed out, or null. */
   #held = null;
-  /** Values a renewal may have written before its reply was lost (see the fencing notes). */
-  #maybe = null;
+  /**
+   * Values renewals may have written since the last confirmed write (their replies were lost or
+   * they failed in flight), newest last; see the fencing notes. Any one of them may be in the row.
+   */
+  #unknown = [];
   /** Number of statements run, for the benchmark figures. */
   statements = 0;
 
@@ -295,6 +302,11 @@ export class DatabaseLeaseSession {
     return 2 * this.livelinessProbeMs;
   }
 
+  /** Row states this session may have left: the confirmed one first, then unknowns, newest first. */
+  #bases() {
+    return [this.#held, ...this.#unknown.slice().reverse()];
+  }
+
   async #run(sql, params) {
     this.statements++;
     return this.#db.execute(sql, params);
@@ -306,7 +318,7 @@ export class DatabaseLeaseSession {
    */
   async claim() {
     this.#held = null;
-    this.#maybe = null;
+    this.#unknown = [];
     const { maxClaimRetries, minMsBetweenClaimRetries: minMs, maxMsBetweenClaimRetries: maxMs } = this.#props;
     let lastError = null;
     let sawFree = false;
@@ -376,37 +388,39 @@ export class DatabaseLeaseSession {
   }
 
   /**
-   * Extends the held lease to now + 2 probes. Resolves to the lease, or null when it was lost
-   * (another holder took the id after it expired). Throws DATABASE_ERROR when the database
-   * could not be asked; the lease held so far stays valid until its window ends.
+   * Extends the held lease to now + 2 probes and resolves to it. Rejects with LEASE_LOST when
+   * another holder took the id after it expired (or none is held), and with DATABASE_ERROR when
+   * the database could not be asked: the lease held so far then stays valid until its window ends.
    */
   async renew() {
     const h = this.#held;
-    if (!h) return null;
+    if (!h) throw new SnowfallError("LEASE_LOST", "no generator id is held: claim one first");
     const now = this.#clock();
     const end = Math.max(h.end, now + this.#leaseMs);
     // Nothing would change (a second renewal in the same ms): skip the write, whose "0 rows
     // changed" would read as a lost lease on MySQL connections without CLIENT_FOUND_ROWS.
-    if (now === h.updated && end === h.end && !this.#maybe) return this.lease;
+    if (now === h.updated && end === h.end && this.#unknown.length === 0) return this.lease;
     const next = { ...h, updated: now, reserved: end, end };
-    const bases = this.#maybe ? [h, this.#maybe] : [h];
+    const bases = this.#bases();
     try {
       for (const base of bases) {
         const { rowCount } = await this.#run(this.#stmts.compareAndSwap, [now, end, h.holder, h.id, base.updated, base.reserved, h.holder]);
         if (rowCount === 1) {
           this.#held = next;
-          this.#maybe = null;
+          this.#unknown = [];
           return this.lease;
         }
       }
     } catch (err) {
-      // Unknown outcome: the write may have landed. Remember it; do not extend the window.
-      this.#maybe = { updated: now, reserved: end };
+      // Unknown outcome: the write may have landed. Remember it (with earlier unknowns: a later
+      // attempt that never reached the server must not hide one that did); do not extend.
+      this.#unknown.push({ updated: now, reserved: end });
+      if (this.#unknown.length > MAX_UNKNOWN) this.#unknown.shift(); // worst case: a false LEASE_LOST
       throw wrap(`renewing generator id ${h.id}`, err);
     }
     this.#held = null;
-    this.#maybe = null;
-    return null;
+    this.#unknown = [];
+    throw new SnowfallError("LEASE_LOST", `generator id ${h.id} was taken over by another holder after its lease expired (last renewed ${new Date(h.updated).toISOString()})`);
   }
 
   /**
@@ -420,9 +434,9 @@ export class DatabaseLeaseSession {
     // Never below the previous holder's fence (start - 1), never above what was saved.
     const floor = h.start - 1;
     const reserved = Number.isFinite(lastIssuedUnixMs) && lastIssuedUnixMs >= 0 ? Math.min(Math.max(lastIssuedUnixMs, floor), h.end) : floor;
-    const bases = this.#maybe ? [h, this.#maybe] : [h];
+    const bases = this.#bases();
     this.#held = null;
-    this.#maybe = null;
+    this.#unknown = [];
     try {
       for (const base of bases) {
         const { rowCount } = await this.#run(this.#stmts.compareAndSwap, [0, reserved, "", h.id, base.updated, base.reserved, h.holder]);

@@ -26,3 +26,12 @@ wait_for() {
   for _ in $(seq 1 150); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
   return 1
 }
+
+# lock_dir NAME: hold an exclusive lock (released when the script exits) so that parallel
+# invocations do not both run initdb / start a second server on the same data directory.
+# The servers are started with fd 9 closed, or they would hold the lock for their lifetime.
+lock_dir() {
+  mkdir -p "$SNOWFALL_DB_DIR"
+  exec 9>"$SNOWFALL_DB_DIR/.lock-$1"
+  flock -w 120 9 || { log "timed out waiting for $SNOWFALL_DB_DIR/.lock-$1"; exit 1; }
+}

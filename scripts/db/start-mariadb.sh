@@ -13,6 +13,7 @@ sock="$dir/mariadb.sock"
 ping() { "$client" --protocol=socket -S "$sock" -uroot -e 'SELECT 1'; }
 
 mkdir -p "$dir"
+lock_dir mariadb  # concurrent test processes: one initialises/starts, the others wait
 if [ ! -d "$dir/data/mysql" ]; then
   log "mariadb-install-db $dir/data"
   # normal auth: root with no password over TCP (loopback only), so drivers can connect as root.
@@ -25,7 +26,7 @@ if ! ping >/dev/null 2>&1; then
   nohup "$server" --no-defaults --user="$(id -un)" --datadir="$dir/data" --socket="$sock" \
     --pid-file="$dir/mariadb.pid" --port="$SNOWFALL_MARIADB_PORT" --bind-address=127.0.0.1 \
     --skip-name-resolve --max-connections=400 --innodb-flush-log-at-trx-commit=2 \
-    --log-error="$dir/server.log" >/dev/null 2>&1 &
+    --log-error="$dir/server.log" >/dev/null 2>&1 9>&- &
   wait_for ping || { log "mariadb did not start; see $dir/server.log"; tail -n 20 "$dir/server.log" >&2; exit 1; }
 fi
 "$client" --protocol=socket -S "$sock" -uroot -e 'CREATE DATABASE IF NOT EXISTS snowfall'

@@ -13,6 +13,7 @@ dir="$SNOWFALL_DB_DIR/postgres"
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
 mkdir -p "$SNOWFALL_DB_DIR"; chmod 755 "$SNOWFALL_DB_DIR"
+lock_dir postgres  # concurrent test processes: one initialises/starts, the others wait
 if [ ! -s "$dir/data/PG_VERSION" ]; then
   log "initdb $dir/data"
   mkdir -p "$dir"
@@ -23,7 +24,7 @@ if ! as_pg "$PG_BIN/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
   log "starting postgres on port $SNOWFALL_PG_PORT"
   # fsync off: a test server, speed over durability. max_connections: 8 processes x a pool each.
   as_pg "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start -o \
-    "-h 127.0.0.1 -p $SNOWFALL_PG_PORT -k $dir -c fsync=off -c synchronous_commit=off -c max_connections=300" >/dev/null
+    "-h 127.0.0.1 -p $SNOWFALL_PG_PORT -k $dir -c fsync=off -c synchronous_commit=off -c max_connections=300" >/dev/null 9>&-
 fi
 wait_for "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$SNOWFALL_PG_PORT"
 echo "postgres://postgres@127.0.0.1:$SNOWFALL_PG_PORT/postgres"

@@ -87,7 +87,7 @@ for (const kind of KINDS) {
       const l3 = await b.claim();
       assert.equal(l3.generatorId, l1.generatorId);
       assert.equal(l3.windowStartUnixMs, l2.windowEndUnixMs + 1, "the fence: strictly after the previous saved window");
-      assert.equal(await a.renew(), null, "a's renewal finds the lease lost");
+      await assert.rejects(a.renew(), { code: "LEASE_LOST" }, "a's renewal finds the lease lost");
       assert.equal(a.lease, null);
 
       // b releases having minted up to start + 5: the slot is free at once, its fence cut down.
@@ -130,6 +130,38 @@ for (const kind of KINDS) {
         assert.equal(lease.generatorId, 11);
         await s.release(-1);
       }
+    });
+
+    test("renewals with unknown outcome (reply lost, then server down) do not lose the lease", async () => {
+      const { schemaGroupName } = await newGroup();
+      let mode = "up";
+      const database = {
+        dialect: db.database.dialect,
+        async execute(text, params) {
+          if (mode === "down") throw Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" });
+          const result = await db.database.execute(text, params);
+          if (mode === "reply-lost" && text.startsWith("UPDATE")) throw Object.assign(new Error("Connection terminated unexpectedly"), { code: "ECONNRESET" });
+          return result;
+        },
+      };
+      const clock = manualClock();
+      const s = await DatabaseSyncer.open({ schemaGroupName, database, clock });
+      const lease = await s.claim();
+      clock.advance(1000);
+      mode = "reply-lost"; // this write lands, its reply does not
+      await assert.rejects(s.renew(), { code: "DATABASE_ERROR" });
+      for (let i = 0; i < 3; i++) {
+        clock.advance(200);
+        mode = "down"; // these never reach the server
+        await assert.rejects(s.renew(), { code: "DATABASE_ERROR" });
+      }
+      assert.equal(s.lease.windowEndUnixMs, lease.windowEndUnixMs, "nothing unconfirmed was handed out");
+      clock.advance(200);
+      mode = "up";
+      const renewed = await s.renew();
+      assert.equal(renewed.generatorId, lease.generatorId);
+      assert.equal(renewed.windowEndUnixMs, clock() + 2 * PROBE_MS);
+      await s.release(-1);
     });
 
     test("a renewal after expiry still works if nobody took the id", async () => {

@@ -78,12 +78,13 @@ class MapSession {
 
   async renew() {
     const h = this.#held;
-    if (!h) return null;
+    const lost = () => Object.assign(new Error("the lease was taken over"), { code: "LEASE_LOST" });
+    if (!h) throw lost();
     const now = this.#clock();
     const next = { updated: now, reserved: Math.max(h.reserved, now + 2 * this.livelinessProbeMs), holder: h.holder };
     if (!(await this.#store.compareAndSwap(h.id, h, next))) {
       this.#held = null;
-      return null;
+      throw lost();
     }
     this.renewals++;
     this.#held = { ...h, ...next };
