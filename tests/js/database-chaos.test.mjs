@@ -301,6 +301,43 @@ for (const kind of KINDS) {
     test("b) SIGSTOP a holder past its lease, another takes its id, SIGCONT: fenced, it stops or switches", pausedHolder(false));
     test("b2) the same with on-demand renewal (timers: false, ready() per request, as in Workers)", pausedHolder(true));
 
+    test("f) a holder cut off from the database keeps minting to its window end; the next holder starts right after", async () => {
+      const g = await group();
+      const m = manifest(db.database, g);
+      await m.pinAllBut(2);
+      const a = spawn("cutoff", g);
+      const b = spawn("steady", g);
+      const [la, lb] = await Promise.all([a.ready(), b.ready()]);
+      await sleep(800);
+      const x = la.generatorId;
+      a.child.send({ type: "partition", on: true });
+      const cut = await a.waitFor((e) => e.type === "partitioned" && e.on, 5000, "the partition");
+      // The taker polls for the id; it frees 2 probes after the cut-off holder's last renewal,
+      // which is also when that holder's window ends.
+      const c = spawn("taker", g);
+      const lc = await c.ready(15_000);
+      assert.equal(lc.generatorId, x, "the taker got the cut-off holder's id");
+      const expired = await a.waitFor((e) => e.type === "state" && !e.ok && e.code === "LEASE_EXPIRED" && e.at >= cut.at, 2 * PROBE_MS + 3000, "LEASE_EXPIRED");
+      await sleep(500);
+      await m.unpin(2);
+      const healedAt = Date.now();
+      a.child.send({ type: "partition", on: false });
+      const switched = await a.waitFor((e) => e.type === "state" && e.ok && e.at >= healedAt && e.generatorId !== x, 8000, "a switch to a free id");
+      await sleep(800);
+      const summaries = await Promise.all([a, b, c].map((w) => w.stop()));
+      const r = checkIds([a, b, c]);
+      const aX = r.workers[a.name].byGen[x];
+      const cX = r.workers[c.name].byGen[x];
+      assert.ok(aX.maxMs < cX.minMs, `the cut-off holder's ids with generator ${x} all precede the taker's (${aX.maxMs} < ${cX.minMs})`);
+      assert.ok(aX.maxMs > cut.at + PROBE_MS / 2, "the cut-off holder kept minting well after the cut (inside its saved window)");
+      assert.deepEqual(summaries[1]?.generatorIds, [lb.generatorId], "the steady holder kept its id");
+      report("f partition", {
+        kind, ids: r.total, lastIdOfCutoffAfterCutMs: aX.maxMs - cut.at, expiredAfterCutMs: expired.at - cut.at,
+        takerFirstMsMinusCutoffLastMs: cX.minMs - aX.maxMs, takerReadyAfterCutMs: lc.at - cut.at,
+        switchAfterHealMs: switched.at - healedAt, cutoffErrors: summaries[0]?.errors, cutoffIds: summaries[0]?.generatorIds,
+      });
+    });
+
     test("c) clocks skewed by seconds both ways: steals are fenced, no duplicates", async () => {
       const g = await group();
       const m = manifest(db.database, g);
@@ -379,7 +416,7 @@ for (const kind of KINDS) {
       }
       const actions = { kill: 0, pause: 0 };
       const timers = [];
-      const until = Date.now() + 8000;
+      const until = Date.now() + 6000;
       while (Date.now() < until) {
         await sleep(300 + Math.floor(rnd() * 500));
         const running = [...live].filter((w) => !paused.has(w) && !w.exit);

@@ -27,7 +27,8 @@
 //   { type: "state", ok: false, code, at }       minting failed with this SnowfallError code
 //   { type: "done", summary }                    after { type: "stop" }: counts, errors, switches
 //   { type: "fatal", message }                   the worker could not start (then it exits 1)
-// and from the parent: { type: "stop" } (flush, close the generator, report, exit; a worker still
+// and from the parent: { type: "partition", on } (answered with { type: "partitioned", on, at }),
+// { type: "stop" } (flush, close the generator, report, exit; a worker still
 // waiting for its first lease reports { minted: 0, notReady: true }).
 import { closeSync, openSync, writeSync } from "node:fs";
 import { pathToFileURL } from "node:url";
@@ -44,8 +45,22 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // Stop requests: before the first lease there is nothing to flush or release.
 let onStop = () => send({ type: "done", summary: { minted: 0, notReady: true } }, () => process.exit(0));
+// A network partition between this process and the database, simulated in the adapter: while it
+// lasts every statement fails as an unreachable server's would (the process keeps minting).
+let partitioned = false;
 process.on("message", (msg) => {
   if (msg?.type === "stop") onStop();
+  if (msg?.type === "partition") {
+    partitioned = Boolean(msg.on);
+    send({ type: "partitioned", on: partitioned, at: Date.now() });
+  }
+});
+const partitionable = (database) => ({
+  dialect: database.dialect,
+  execute(sql, params) {
+    if (partitioned) return Promise.reject(Object.assign(new Error("connect ECONNREFUSED (chaos: partitioned)"), { code: "ECONNREFUSED" }));
+    return database.execute(sql, params);
+  },
 });
 
 // No orphans: die with the parent, or after maxLifeMs whatever happens.
@@ -167,6 +182,7 @@ async function mintMode(db) {
 let db;
 try {
   db = await openDatabase();
+  db.database = partitionable(db.database);
   await mintMode(db);
 } catch (err) {
   send({ type: "fatal", message: `${err?.code ?? ""} ${err?.stack ?? err}` });
