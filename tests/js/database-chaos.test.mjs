@@ -1,17 +1,27 @@
 // Chaos tests of the DatabaseSyncer against real servers (issue 3): worker OS processes
 // (helpers/chaos-worker.mjs, through the packed+installed package) hold leases with a 1 s liveliness
-// probe and mint ids continuously, each into its own file, while holders are killed (-9), paused
-// (SIGSTOP) past their lease, run with skewed clocks, and the database goes away and comes back.
-// Every scenario ends the same way: read every file; no id twice across all workers, and every
-// worker's ids strictly increasing.
+// probe and mint ids continuously (~every ms), each into its own file, while, per database
+// (SQLite file, PostgreSQL, MariaDB):
+//   a)  holders are killed (-9) and new ones take their ids after 2 probes, fenced;
+//   b)  a holder is paused (SIGSTOP) past its lease, another takes its id (checked in the
+//       manifest), it is resumed (SIGCONT): it stops with LEASE_EXPIRED and switches id;
+//   b2) the same with on-demand renewal (timers: false, ready() per request, as in Workers);
+//   c)  processes run with clocks 3 s ahead and 3 s behind;
+//   d)  the database stops mid-run and restarts (SQLite: another connection holds the write lock);
+//   d2) the database server freezes (SIGSTOP) with statements in flight, then thaws;
+//   e)  a seeded random schedule of kill -9, SIGSTOP/SIGCONT and respawns (CHAOS_SEED replays);
+//   f)  one holder is cut off from the database (in its adapter) and keeps minting to the end
+//       of its saved window; the next holder starts right after.
+// Every scenario ends the same way: read every file; no id twice across all workers, every
+// worker's ids strictly increasing, and no (generator id, millisecond) minted by two workers.
+// (8 processes x 64 claimers at once: tests/js/database-contention.test.mjs.)
 //
 // To make hand-overs certain rather than lucky, a scenario "pins" all but a few generator ids (marks
 // them renewed far in the future, as if live holders had them), so a new process can only get the
 // id of the one that died or was paused.
 //
-// The database-stop scenario runs its own PostgreSQL and MariaDB instances (other ports, own data
-// directory) so stopping them never disturbs other suites sharing the usual test servers. For
-// SQLite, "the server goes away" is another connection holding the file's write lock.
+// The outage scenarios run their own PostgreSQL and MariaDB instances (other ports, own data
+// directory) so stopping them never disturbs other suites sharing the usual test servers.
 //
 // Figures (hand-over times, error counts per code, switches) are printed as `[chaos] {json}` lines.
 import { after, before, describe, test } from "node:test";
