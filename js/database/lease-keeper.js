@@ -46,7 +46,7 @@ export class LeaseKeeper {
   /** Claims a generator id and hands it to the core; then keeps it renewed. */
   async start() {
     this.#adopt(await this.#session.claim());
-    this.#schedule(this.#probeMs);
+    this.#schedule(Math.max(0, this.#msUntilDue()));
   }
 
   /**
@@ -55,7 +55,7 @@ export class LeaseKeeper {
    */
   async ready() {
     if (this.#closed) throw new SnowfallError("GENERATOR_CLOSED", "the generator was closed");
-    const due = !this.#holding || this.#clock() - this.#renewedAt >= this.#probeMs;
+    const due = !this.#holding || this.#msUntilDue() <= 0;
     if (!due && !this.#inflight) return;
     try {
       await this.#renewOnce();
@@ -82,9 +82,24 @@ export class LeaseKeeper {
     }
   }
 
-  #windowOpen() {
+  /** The core's window end (unix ms), or -Infinity without one. The wasm core returns a Float64Array. */
+  #windowEnd() {
     const window = this.#core.leaseWindow;
-    return Array.isArray(window) && window[1] >= this.#clock();
+    return window != null && window.length === 2 ? Number(window[1]) : -Infinity;
+  }
+
+  #windowOpen() {
+    return this.#windowEnd() >= this.#clock();
+  }
+
+  /**
+   * Time until the next renewal is due: a probe after the last one, or earlier once less than a
+   * probe of window is left (a renewal that landed late, after a freeze or a slow statement,
+   * leaves a short or already-ended window: renew again at once rather than a probe later).
+   */
+  #msUntilDue() {
+    const now = this.#clock();
+    return Math.min(this.#probeMs - (now - this.#renewedAt), this.#windowEnd() - this.#probeMs - now);
   }
 
   #adopt(lease) {
@@ -135,7 +150,8 @@ export class LeaseKeeper {
     this.#timer = setTimeout(() => {
       this.#timer = null;
       this.#renewOnce().then(
-        () => this.#schedule(this.#probeMs),
+        // A floor keeps a store that only ever grants short windows from being asked non-stop.
+        () => this.#schedule(Math.max(Math.min(50, this.#probeMs / 10), this.#msUntilDue())),
         // Retry soon, well inside the window that is left (the window lasts two probes).
         () => this.#schedule(Math.max(50, Math.floor(this.#probeMs / 5))),
       );

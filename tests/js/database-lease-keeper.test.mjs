@@ -90,6 +90,27 @@ describe("LeaseKeeper with a custom Map-backed syncer", () => {
     await keeper.close();
   });
 
+  test("a renewal that lands late (window nearly or already over) is followed by another at once", async () => {
+    const store = new MapStore();
+    const syncer = new MapSyncer(store, { probeMs: 200 });
+    const session = await syncer.open();
+    const renew = session.renew.bind(session);
+    let slowOnce = true;
+    const starts = [];
+    session.renew = async () => {
+      starts.push(Date.now());
+      const p = renew(); // computes its window now...
+      if (slowOnce) { slowOnce = false; await new Promise((r) => setTimeout(r, 450)); } // ...lands late
+      return p;
+    };
+    const keeper = new LeaseKeeper(session, new FakeCore(), { timers: true });
+    await keeper.start();
+    while (starts.length < 2) await new Promise((r) => setTimeout(r, 5));
+    const landed = starts[0] + 450;
+    assert.ok(starts[1] - landed < 100, `next renewal ${starts[1] - landed} ms after the late one landed`);
+    await keeper.close();
+  });
+
   test("close stops minting before releasing with the last minted ms", async () => {
     const store = new MapStore();
     const clock = manualClock();

@@ -29,7 +29,8 @@ export class FakeCore {
   }
 
   get leaseWindow() {
-    return this.#lease ? [this.#lease.windowStartUnixMs, this.#lease.windowEndUnixMs] : undefined;
+    // A Float64Array, as the wasm core returns it (not an Array).
+    return this.#lease ? new Float64Array([this.#lease.windowStartUnixMs, this.#lease.windowEndUnixMs]) : undefined;
   }
 
   get generatorId() {
