@@ -5,6 +5,8 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { SnowfallError } from "../../js/errors.js";
 import { fileURLToPath } from "node:url";
 import { LeaseKeeper } from "../../js/database/lease-keeper.js";
 import { DatabaseSyncer } from "../../js/database/syncer.js";
@@ -178,5 +180,43 @@ describe("LeaseKeeper with DatabaseSyncer on SQLite", () => {
     await b.keeper.close();
     await a.keeper.close();
     await db.close();
+  });
+});
+
+// The real wasm core (pkg/'s wasm-bindgen glue) under the work tree's LeaseKeeper, so keeper
+// changes are checked against the core's real shapes (its lease window is a Float64Array).
+const GLUE = new URL("../../pkg/snowfall_wasm.js", import.meta.url);
+describe("LeaseKeeper with the real wasm core", { skip: existsSync(GLUE) ? false : "pkg/ missing: run `npm run build`" }, () => {
+  test("an outage inside the window: ready() resolves and ids keep flowing, then stop at the window end", async () => {
+    const wasm = await import(GLUE.href);
+    wasm.initSync({ module: readFileSync(new URL("../../pkg/snowfall_wasm_bg.wasm", import.meta.url)) });
+    wasm.registerErrorClass?.(SnowfallError);
+    const clock = manualClock();
+    const store = new MapStore();
+    const session = await new MapSyncer(store, { probeMs: PROBE }).open({ clock });
+    const core = wasm.Generator.external({ epochStartDate: session.epochUnixMs, clock });
+    const keeper = new LeaseKeeper(session, core, { timers: false, clock });
+    // The core reports a failed nextId() as 0n with the error kept for takeError() (js/snowfall.js).
+    const nextId = () => {
+      const id = core.nextId();
+      const err = id === 0n ? core.takeError() : undefined;
+      if (err) throw err;
+      return id;
+    };
+    await keeper.start();
+    const first = nextId();
+    store.failure = new Error("connection refused");
+    clock.advance(PROBE + 10);
+    await keeper.ready(); // renewal fails, the saved window still covers now
+    assert.ok(nextId() > first);
+    clock.advance(PROBE);
+    await assert.rejects(keeper.ready(), /connection refused/);
+    assert.throws(nextId, (e) => e.code === "LEASE_EXPIRED");
+    store.failure = null;
+    await keeper.ready();
+    nextId();
+    await keeper.close();
+    const slot = store.slots.get(Number(first & 4095n));
+    assert.equal(slot.updated, 0, "released");
   });
 });
