@@ -21,12 +21,14 @@
  *
  * The store keeps, per generator id, a slot `{ lastUpdatedMs, reservedUntilMs, holder }` and the
  * session must follow these rules (they are what makes ids unique; see docs/DESIGN.md):
- * - a slot is free when `lastUpdatedMs < now - 2 * probe`, or after a release;
+ * - a slot is free when `lastUpdatedMs < now - 2 * probe` (a release backdates lastUpdatedMs so
+ *   that this holds as soon as the clock has passed the last ms the releaser minted);
  * - claim: compare-and-swap a free slot (all three fields as read) to
  *   `{ now, end, freshToken }`, window `[reservedUntilMs + 1, max(now, reservedUntilMs + 1) + 2 * probe]`;
  * - renew: compare-and-swap on the values last written, `end = max(end, now + 2 * probe)`; a failed
  *   compare means another holder took the id: reject with LEASE_LOST, never extend that window;
- * - release: compare-and-swap to `{ 0, lastIssued (at least windowStart - 1), ... }`;
+ * - release: compare-and-swap to `{ lastIssued - 2 * probe, lastIssued, "" }` where lastIssued is at
+ *   least windowStart - 1 (why not last_updated_ms = 0: see release());
  * - a window is handed to the generator only after the store confirmed the write.
  * tests/js/database-custom-syncer.test.mjs has a complete Map-backed implementation.
  *
@@ -434,12 +436,19 @@ export class DatabaseLeaseSession {
     // Never below the previous holder's fence (start - 1), never above what was saved.
     const floor = h.start - 1;
     const reserved = Number.isFinite(lastIssuedUnixMs) && lastIssuedUnixMs >= 0 ? Math.min(Math.max(lastIssuedUnixMs, floor), h.end) : floor;
+    // last_updated_ms = reserved - 2 probes rather than 0: by the "older than two probes" rule the
+    // slot is free as soon as a claimer's clock has passed the last ms minted here. For our
+    // claimers that is at once (and they are fenced by reserved_until_ms anyway); for instances of
+    // the original package, which have no fence and mint at their own clock, it means never
+    // inside a millisecond this holder used, even if their clock runs behind ours. With 0 they
+    // could take the id at once and repeat our last milliseconds (a duplicate per skewed ms).
+    const updated = reserved - this.#leaseMs;
     const bases = this.#bases();
     this.#held = null;
     this.#unknown = [];
     try {
       for (const base of bases) {
-        const { rowCount } = await this.#run(this.#stmts.compareAndSwap, [0, reserved, "", h.id, base.updated, base.reserved, h.holder]);
+        const { rowCount } = await this.#run(this.#stmts.compareAndSwap, [updated, reserved, "", h.id, base.updated, base.reserved, h.holder]);
         if (rowCount === 1) return;
       }
       // Lost already: someone else holds it, nothing to give back.

@@ -90,13 +90,19 @@ for (const kind of KINDS) {
       await assert.rejects(a.renew(), { code: "LEASE_LOST" }, "a's renewal finds the lease lost");
       assert.equal(a.lease, null);
 
-      // b releases having minted up to start + 5: the slot is free at once, its fence cut down.
+      // b releases having minted up to start + 5: its fence is cut down to that, and last_updated_ms
+      // is backdated two probes before it, so the slot is free once a clock has passed start + 5
+      // (never while the original package, which mints at its own clock, could repeat b's ms).
       await b.release(l3.windowStartUnixMs + 5);
       row = await slot(stmts, l1.generatorId);
-      assert.deepEqual([row.last_updated_ms, row.reserved_until_ms, row.holder], [0, l3.windowStartUnixMs + 5, ""]);
+      assert.deepEqual([row.last_updated_ms, row.reserved_until_ms, row.holder], [l3.windowStartUnixMs + 5 - 2 * PROBE_MS, l3.windowStartUnixMs + 5, ""]);
       assert.equal(b.lease, null);
 
       const c = await DatabaseSyncer.open({ schemaGroupName, database: db.database, clock });
+      await holdAllBut(stmts, l1.generatorId, clock());
+      assert.equal(clock(), l3.windowStartUnixMs, "b's window started in this clock's present");
+      await assert.rejects(c.claim(), { code: "GENERATOR_IDS_EXHAUSTED" }, "not free before the clock passed b's last ms");
+      clock.advance(6);
       await holdAllBut(stmts, l1.generatorId, clock());
       const l4 = await c.claim();
       assert.equal(l4.generatorId, l1.generatorId);

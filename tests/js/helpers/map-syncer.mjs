@@ -96,6 +96,7 @@ class MapSession {
     if (!h) return;
     this.#held = null;
     const reserved = lastIssuedUnixMs >= 0 ? Math.min(Math.max(lastIssuedUnixMs, h.start - 1), h.reserved) : h.start - 1;
-    await this.#store.compareAndSwap(h.id, h, { updated: 0, reserved, holder: "" });
+    // Backdated so the slot is free once a clock passed `reserved` (see DatabaseSyncer's release).
+    await this.#store.compareAndSwap(h.id, h, { updated: reserved - 2 * this.livelinessProbeMs, reserved, holder: "" });
   }
 }
