@@ -27,7 +27,9 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, fork } from "node:child_process";
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
@@ -42,14 +44,28 @@ const KINDS = ["sqlite", "postgres", "mysql"];
 const PROBE_MS = 1000;
 const EPOCH_MS = Date.UTC(2020, 0, 1);
 const PIN_MS = 8e15; // "renewed" far in the future: never free
-// Private servers for the database-outage scenarios. Their ports are below Linux's ephemeral
-// range (32768-60999): a restart on a port inside it can fail with EADDRINUSE when an outgoing
-// connection of any process happens to hold that local port.
-const PRIVATE_ENV = {
-  SNOWFALL_DB_DIR: path.join(process.env.TMPDIR || "/tmp", "snowfall-wasm-chaos-db"),
-  SNOWFALL_PG_PORT: "25442",
-  SNOWFALL_MARIADB_PORT: "23316",
-};
+// Private servers for the database-outage scenarios, per test run: concurrent runs of this suite
+// (a CI clone next to a work tree) must not stop or freeze each other's servers. Their ports are
+// below Linux's ephemeral range (32768-60999): a restart on a port inside it can fail with
+// EADDRINUSE when an outgoing connection of any process happens to hold that local port.
+let privateEnvPromise = null;
+const privateEnv = () => (privateEnvPromise ??= (async () => ({
+  SNOWFALL_DB_DIR: mkdtempSync(path.join(tmpdir(), "snowfall-chaos-db-")),
+  SNOWFALL_PG_PORT: await freePort(),
+  SNOWFALL_MARIADB_PORT: await freePort(),
+}))());
+async function freePort() {
+  const canListen = (port) => new Promise((resolve) => {
+    const server = net.createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+  for (let i = 0; i < 100; i++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (await canListen(port)) return String(port);
+  }
+  throw new Error("no free port in 20000-32000");
+}
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const report = (scenario, figures) => console.log(`[chaos] ${JSON.stringify({ scenario, ...figures })}`);
@@ -70,6 +86,13 @@ after(async () => {
   for (const w of workers) w.kill("SIGKILL");
   await sleep(100);
   tmp.remove();
+  if (privateEnvPromise) {
+    const env = { ...process.env, ...(await privateEnvPromise) };
+    try {
+      execFileSync("bash", [scriptsDir + "stop.sh", "all", "--clean"], { env, stdio: ["ignore", "ignore", "pipe"] });
+    } catch {}
+    rmSync(env.SNOWFALL_DB_DIR, { recursive: true, force: true });
+  }
 });
 
 /** A chaos-worker child process and what it reported. */
@@ -548,6 +571,7 @@ function childrenOf(pid) {
  * directory), so it can be stopped without disturbing other suites. Initialised once, kept.
  */
 async function privateServer(kind) {
+  const PRIVATE_ENV = await privateEnv();
   const env = { ...process.env, ...PRIVATE_ENV };
   const script = kind === "postgres" ? "start-postgres.sh" : "start-mariadb.sh";
   const start = () => execFileSync("bash", [scriptsDir + script], { env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim().split("\n").pop();
@@ -583,7 +607,7 @@ async function privateServer(kind) {
     freeze: () => { frozen = true; signal("SIGSTOP"); },
     thaw: () => { signal("SIGCONT"); frozen = false; },
     close: async () => {
-      if (frozen) signal("SIGCONT");
+      if (frozen) try { signal("SIGCONT"); } catch {}
       await Promise.race([pool.end().catch(() => {}), sleep(2000)]);
       stop();
     },
