@@ -115,5 +115,24 @@ for (const [kind, { pyCreates }] of Object.entries(KINDS)) {
       await py.stop();
       await s.release(-1);
     });
+
+    test("a released id is not taken by a Python instance whose clock is behind the last ms minted", async () => {
+      const group = uniqueGroup(`rel_${kind}`);
+      groups.push(group);
+      await DatabaseSyncer.createSchemaGroup({ schemaGroupName: group, database: db.database, maxClaimRetries: 1, minMsBetweenClaimRetries: 1, maxMsBetweenClaimRetries: 2 });
+      const { manifestName } = statementsFor(db.database.dialect, group);
+      await db.database.execute(q("UPDATE $T SET last_updated_ms = ? WHERE generator_id <> 9", manifestName), [Date.now() + 3_600_000]);
+      // This JS host's clock runs 60 s ahead of the Python host's (the real clock).
+      const ahead = () => Date.now() + 60_000;
+      const s = await DatabaseSyncer.open({ schemaGroupName: group, database: db.database, clock: ahead });
+      const lease = await s.claim();
+      assert.equal(lease.generatorId, 9);
+      await s.release(ahead()); // minted up to its "now"
+      // The original would mint id 9 at its own (earlier) clock, repeating milliseconds just used.
+      await assert.rejects(pyHold(pyUrl, group), /in use|OverflowError/);
+      // A claimer with the same clock as the releaser gets the id back at once.
+      await new Promise((r) => setTimeout(r, 2));
+      assert.equal((await (await DatabaseSyncer.open({ schemaGroupName: group, database: db.database, clock: ahead })).claim()).generatorId, 9);
+    });
   });
 }
