@@ -57,7 +57,8 @@ export function statementsFor(dialect, group) {
     tableExists: sql(
       dialect === "postgres" ? "SELECT 1 AS present FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?"
         : mysql ? "SELECT 1 AS present FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?"
-          : "SELECT 1 AS present FROM sqlite_master WHERE type = 'table' AND name = ?",
+          // SQLite identifiers ignore case: "Orders" and "orders" name one table there.
+          : "SELECT 1 AS present FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE",
     ),
 
     createManifest:

@@ -52,6 +52,23 @@ for (const kind of KINDS) {
     };
     const run = (s, table, params = []) => db.database.execute(q(s, table), params);
 
+    test("a mixed-case group name keeps its case (quoted, as SQLAlchemy quotes it) and works", async () => {
+      const schemaGroupName = `Mixed_${uniqueGroup(kind)}`;
+      groups.push(schemaGroupName);
+      await DatabaseSyncer.createSchemaGroup({ schemaGroupName, database: db.database });
+      await assert.rejects(DatabaseSyncer.createSchemaGroup({ schemaGroupName, database: db.database }), { code: "SCHEMA_GROUP_EXISTS" });
+      const s = await DatabaseSyncer.open({ schemaGroupName, database: db.database });
+      const lease = await s.claim();
+      assert.equal((await DatabaseSyncer.status({ schemaGroupName, database: db.database })).live[0].generatorId, lease.generatorId);
+      const lower = schemaGroupName.toLowerCase();
+      if (db.database.dialect === "sqlite") {
+        // SQLite identifiers ignore case: the same tables, so the same group (and "exists").
+        await assert.rejects(DatabaseSyncer.createSchemaGroup({ schemaGroupName: lower, database: db.database }), { code: "SCHEMA_GROUP_EXISTS" });
+      } else {
+        await assert.rejects(DatabaseSyncer.open({ schemaGroupName: lower, database: db.database }), { code: "SCHEMA_GROUP_NOT_FOUND" });
+      }
+    });
+
     test("two claimers racing for the last free row: exactly one wins, the other is told", async () => {
       const schemaGroupName = uniqueGroup(`race_${kind}`);
       groups.push(schemaGroupName);
