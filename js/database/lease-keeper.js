@@ -14,6 +14,7 @@
 import { SnowfallError } from "../errors.js";
 
 // Workers have setTimeout, but nothing runs between requests; renew there through ready().
+const EXPIRED = Symbol("expired");
 const isWorkers = () => typeof navigator !== "undefined" && navigator.userAgent === "Cloudflare-Workers";
 
 export class LeaseKeeper {
@@ -57,11 +58,21 @@ export class LeaseKeeper {
     if (this.#closed) throw new SnowfallError("GENERATOR_CLOSED", "the generator was closed");
     const due = !this.#holding || this.#msUntilDue() <= 0;
     if (!due && !this.#inflight) return;
+    const renewal = this.#renewOnce();
+    const left = this.#holding ? this.#windowEnd() - this.#clock() : -1;
+    let timer;
     try {
-      await this.#renewOnce();
+      if (left < 0) return await renewal; // nothing usable until it lands
+      // A statement can hang (a frozen server): wait for it no longer than the saved window lasts.
+      const expired = new Promise((resolve) => { timer = setTimeout(resolve, left + 1, EXPIRED); });
+      if ((await Promise.race([renewal, expired])) === EXPIRED) {
+        throw new SnowfallError("LEASE_EXPIRED", "the lease window ended while its renewal was still waiting for the database");
+      }
     } catch (err) {
       if (this.#holding && this.#windowOpen()) return; // the saved window still covers now
       throw err;
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -71,7 +82,14 @@ export class LeaseKeeper {
     this.#closed = true;
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
-    await this.#inflight?.catch(() => {});
+    // Let a renewal in flight land (its write is then released too), but not for longer than the
+    // window lasts: a hung statement must not hang close(). The session releases either outcome.
+    if (this.#inflight) {
+      let timer;
+      const left = Math.max(0, this.#windowEnd() - this.#clock());
+      await Promise.race([this.#inflight.catch(() => {}), new Promise((r) => { timer = setTimeout(r, left); })]);
+      clearTimeout(timer);
+    }
     // Order matters: stop minting first, then read what was minted, then release.
     this.#core.revokeLease();
     const lastIssued = this.#core.lastIssuedUnixMs;

@@ -404,22 +404,27 @@ export class DatabaseLeaseSession {
     if (now === h.updated && end === h.end && this.#unknown.length === 0) return this.lease;
     const next = { ...h, updated: now, reserved: end, end };
     const bases = this.#bases();
+    // Until the database answers, this write's outcome is unknown: remember it with the earlier
+    // unknowns (a later attempt that never reached the server must not hide one that did), so a
+    // release running meanwhile, or the next renewal after an error, can match it.
+    const pending = { updated: now, reserved: end };
+    this.#unknown.push(pending);
+    if (this.#unknown.length > MAX_UNKNOWN) this.#unknown.shift(); // worst case: a false LEASE_LOST
     try {
       for (const base of bases) {
         const { rowCount } = await this.#run(this.#stmts.compareAndSwap, [now, end, h.holder, h.id, base.updated, base.reserved, h.holder]);
         if (rowCount === 1) {
-          this.#held = next;
-          this.#unknown = [];
-          return this.lease;
+          if (this.#held === h) { // not released or replaced while the statement ran
+            this.#held = next;
+            this.#unknown = [];
+          }
+          return { generatorId: h.id, windowStartUnixMs: h.start, windowEndUnixMs: end };
         }
       }
     } catch (err) {
-      // Unknown outcome: the write may have landed. Remember it (with earlier unknowns: a later
-      // attempt that never reached the server must not hide one that did); do not extend.
-      this.#unknown.push({ updated: now, reserved: end });
-      if (this.#unknown.length > MAX_UNKNOWN) this.#unknown.shift(); // worst case: a false LEASE_LOST
-      throw wrap(`renewing generator id ${h.id}`, err);
+      throw wrap(`renewing generator id ${h.id}`, err); // the window is not extended
     }
+    if (this.#held !== h) throw new SnowfallError("LEASE_LOST", `generator id ${h.id} was released while renewing`);
     this.#held = null;
     this.#unknown = [];
     throw new SnowfallError("LEASE_LOST", `generator id ${h.id} was taken over by another holder after its lease expired (last renewed ${new Date(h.updated).toISOString()})`);

@@ -170,6 +170,41 @@ for (const kind of KINDS) {
       await s.release(-1);
     });
 
+    for (const order of ["renewal lands first", "release lands first"]) {
+      test(`release while a renewal is in flight (${order}): the slot ends up released, not revived`, async () => {
+        const { schemaGroupName, stmts } = await newGroup();
+        let hold = null;
+        const database = {
+          dialect: db.database.dialect,
+          async execute(text, params) {
+            const isRenewal = text.startsWith("UPDATE") && params[2] !== "" && hold;
+            if (isRenewal && order === "release lands first") { await hold.promise; return db.database.execute(text, params); }
+            const result = await db.database.execute(text, params);
+            if (isRenewal) await hold.promise; // landed; the reply waits
+            return result;
+          },
+        };
+        const clock = manualClock();
+        const s = await DatabaseSyncer.open({ schemaGroupName, database, clock });
+        const lease = await s.claim();
+        clock.advance(1000);
+        let open;
+        hold = { promise: new Promise((r) => { open = r; }) };
+        const renewal = s.renew();
+        await new Promise((r) => setTimeout(r, 20));
+        const gate = hold;
+        hold = null;
+        await s.release(lease.windowStartUnixMs + 3);
+        open();
+        await gate.promise;
+        const outcome = await renewal.then(() => "renewed", (e) => e.code);
+        assert.ok(["renewed", "LEASE_LOST"].includes(outcome), outcome);
+        assert.equal(s.lease, null, "the session does not hold it again");
+        const { rows } = await db.database.execute(sql("SELECT holder, reserved_until_ms FROM $T WHERE generator_id = ?", stmts.manifestName), [lease.generatorId]);
+        assert.deepEqual([rows[0].holder, rows[0].reserved_until_ms], ["", lease.windowStartUnixMs + 3], "released");
+      });
+    }
+
     test("a renewal after expiry still works if nobody took the id", async () => {
       const { schemaGroupName } = await newGroup();
       const clock = manualClock();

@@ -113,6 +113,20 @@ describe("LeaseKeeper with a custom Map-backed syncer", () => {
     await keeper.close();
   });
 
+  test("ready() waits for a hung renewal (frozen server) no longer than the saved window", async () => {
+    const session = await new MapSyncer(new MapStore(), { probeMs: 100 }).open();
+    const core = new FakeCore();
+    const keeper = new LeaseKeeper(session, core, { timers: false });
+    await keeper.start();
+    session.renew = () => new Promise(() => {}); // the statement never returns
+    await new Promise((r) => setTimeout(r, 100));
+    const t0 = Date.now();
+    await assert.rejects(keeper.ready(), { code: "LEASE_EXPIRED" });
+    const waited = Date.now() - t0;
+    assert.ok(waited >= 80 && waited < 400, `ready() gave up after ${waited} ms (window had ~100 ms left)`);
+    await keeper.close(); // does not hang on the renewal either
+  });
+
   test("close stops minting before releasing with the last minted ms", async () => {
     const store = new MapStore();
     const clock = manualClock();
