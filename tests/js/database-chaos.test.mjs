@@ -489,7 +489,9 @@ for (const kind of KINDS) {
       test("d2) the database server freezes (SIGSTOP) with renewals in flight, then thaws: generation resumes", async () => {
         const conn = await privateServer(kind);
         try {
-          await outage(kind, conn, "d2 server frozen", { begin: conn.freeze, end: conn.thaw });
+          // The renewal in flight lands after the thaw with an expired window; the keeper renews
+          // again at once, so minting resumes well within a probe (it took a whole probe before a4aff1b).
+          await outage(kind, conn, "d2 server frozen", { begin: conn.freeze, end: conn.thaw, resumeWithinMs: 0.7 * PROBE_MS });
         } finally {
           await conn.close();
         }
@@ -525,6 +527,7 @@ async function outage(kind, conn, scenario, how, cfg = {}) {
     const summaries = await Promise.all(ws.map((w) => w.stop()));
     const r = checkIds(ws);
     const mintedWhileDown = ws.map((w) => w.ids().filter((id) => msOf(id) > downAt && msOf(id) < backAt).length);
+    if (how.resumeWithinMs) for (const e of resumed) assert.ok(e.at - backAt < how.resumeWithinMs, `minting resumed ${e.at - backAt} ms after the database came back (limit ${how.resumeWithinMs} ms)`);
     for (let i = 0; i < ws.length; i++) {
       assert.ok(mintedWhileDown[i] > 0, `${ws[i].name} kept minting inside its saved window after the database went away`);
       assert.ok(ws[i].ids().some((id) => msOf(id) >= resumed[i].at - 5), `${ws[i].name} minted after the database came back`);
@@ -652,14 +655,11 @@ test("renewal: a lost reply followed by failed retries while the server is down 
   }
 });
 
-// What d2 (a frozen database server) shows, in miniature: a renewal that was in flight while the
+// What d2 (a frozen database server) showed, in miniature: a renewal that was in flight while the
 // store froze completes after the thaw with the window it computed before the freeze, already
-// over. The keeper then waits a whole probe before renewing again, so minting stays stopped for
-// a probe after the database is back. It should renew again at once (the window left is shorter
-// than a probe).
-test("a renewal that lands with an already-expired window is followed by another one promptly", {
-  todo: "js/database/lease-keeper.js schedules the next renewal a full probe after any successful one; d2 measures ~1 probe of LEASE_EXPIRED after the thaw",
-}, async () => {
+// over. The keeper must renew again at once rather than a whole probe later (fixed in a4aff1b;
+// before, minting stayed stopped for a probe after the database was back).
+test("a renewal that lands with an already-expired window is followed by another one promptly", async () => {
   const { LeaseKeeper } = await import("../../js/database/lease-keeper.js");
   const probe = 300;
   const renewCalls = [];
