@@ -225,9 +225,8 @@ async function newGroup(database, kind, extra = {}) {
   return schemaGroupName;
 }
 
-/** Minting events of a worker after a time: [{ ok, code?, generatorId?, at }]. */
+/** Minting state changes of a worker after a time: [{ ok, code?, generatorId?, at }]. */
 const statesAfter = (w, t) => w.events.filter((e) => e.type === "state" && e.at >= t);
-const lastMintAfter = (w, t, pred = () => true) => w.events.find((e) => e.type === "state" && e.ok && e.at >= t && pred(e));
 
 for (const kind of KINDS) {
   describe(`chaos on ${kind}`, { concurrency: 1 }, () => {

@@ -8,7 +8,7 @@
 //   kind        "postgres" | "mysql" | "sqlite"
 //   url         server URL (postgres, mysql) | file: the SQLite file
 //   group       schema group name
-//   out         file that receives every id minted, one decimal string per line (mode "mint")
+//   out         file that receives every id minted, one decimal string per line
 //   skewMs      this process's clock runs skewMs ahead (negative: behind) of the real clock
 //   perTick     ids minted per timer tick (a tick is ~1 ms, so nearly every millisecond is used)
 //   onDemand    no background timer (timers: false, as in Cloudflare Workers): the worker calls
