@@ -33,7 +33,7 @@ export interface GeneratorOptions {
 }
 
 export interface SchemaGroupOptions {
-  /** Default "default". 1-40 characters of A-Z a-z 0-9 _ (it becomes part of SQL table names). */
+  /** Default "default". 1-43 characters of A-Z a-z 0-9 _ (it becomes part of SQL table names). */
   schemaGroupName?: string;
   /** Seconds between renewals; a holder silent for two probes loses its id. Default 5. */
   livelinessProbeS?: number;
@@ -123,19 +123,50 @@ export class SimpleSyncer {
   static dropSchemaGroup(schemaGroupName: string): boolean;
 }
 
-export interface DatabaseSchemaGroupOptions extends SchemaGroupOptions {
+export interface DatabaseSchemaGroupOptions {
   database: Database;
+  /** Default "default". 1-43 characters of A-Z a-z 0-9 _. */
+  schemaGroupName?: string;
+  /** Default 5. */
+  livelinessProbeS?: number;
+  /** Default 2020-01-01T00:00:00Z; never in the future. Stored in seconds, as the original does. */
+  epochStartDate?: Date | string | number;
   maxClaimRetries?: number;
   minMsBetweenClaimRetries?: number;
   maxMsBetweenClaimRetries?: number;
-  /** Succeed quietly if the group exists. Default false. */
+  /** Succeed quietly (returning the existing properties) if the group exists. Default false. */
   ifNotExists?: boolean;
+  clock?: () => number;
+}
+
+/** A database schema group's settings. */
+export interface DatabaseSchemaGroupProperties {
+  schemaGroupName: string;
+  livelinessProbeS: number;
+  epochUnixMs: number;
+  maxClaimRetries: number;
+  minMsBetweenClaimRetries: number;
+  maxMsBetweenClaimRetries: number;
+}
+
+export interface DatabaseGroupOptions {
+  database: Database;
+  schemaGroupName?: string;
+  clock?: () => number;
 }
 
 export class DatabaseSyncer {
-  static createSchemaGroup(options: DatabaseSchemaGroupOptions): Promise<void>;
-  static open(options: { schemaGroupName?: string; database: Database; clock?: () => number }): Promise<SyncerSession>;
-  [key: string]: unknown;
+  /** Creates the group's two tables (once per group and database). */
+  static createSchemaGroup(options: DatabaseSchemaGroupOptions): Promise<DatabaseSchemaGroupProperties>;
+  /** Opens a lease session (what `Snowfall.create({ syncer: DatabaseSyncer })` calls). */
+  static open(options: DatabaseGroupOptions): Promise<SyncerSession>;
+  /** The group's settings and its live slots, for monitoring. */
+  static status(options: DatabaseGroupOptions): Promise<DatabaseSchemaGroupProperties & {
+    slotCount: number;
+    live: { generatorId: number; lastUpdatedMs: number; reservedUntilMs: number; holder: string }[];
+  }>;
+  /** Drops the group's tables. */
+  static dropSchemaGroup(options: DatabaseGroupOptions): Promise<void>;
 }
 
 export function fromPg(poolOrClient: unknown): Database;

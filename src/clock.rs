@@ -1,8 +1,8 @@
 //! Where time comes from. The generator reads the clock through this one-method trait, so tests
 //! and unusual runtimes (Cloudflare Workers, which freeze `Date.now()`) can supply their own.
 
-use core::cell::Cell;
 use alloc::rc::Rc;
+use core::cell::Cell;
 
 /// A source of wall-clock time in Unix milliseconds.
 ///

@@ -118,7 +118,7 @@ impl Error {
                 .s(name)
                 .s("\": ")
                 .s(reason)
-                .s(" (it becomes part of SQL table names: use 1 to 40 characters of A-Z, a-z, 0-9 and _)"),
+                .s(" (it becomes part of SQL table names: use 1 to 43 characters of A-Z, a-z, 0-9 and _)"),
             Error::SchemaGroupExists { name } => m
                 .s("schema group \"")
                 .s(name)

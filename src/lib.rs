@@ -44,9 +44,8 @@ mod wasm;
 pub mod wasm_exports {
     pub use crate::wasm::{
         create_memory_schema_group, decode_guid, drop_memory_schema_group, guid_range,
-        lease_claim_window, lease_released_reserved_until, lease_renewed_window_end,
-        lease_slot_is_free, memory_schema_group_exists, memory_schema_group_status,
-        register_error_class, validate_schema_group_name, WasmGenerator,
+        memory_schema_group_exists, memory_schema_group_status, register_error_class,
+        WasmGenerator,
     };
 }
 

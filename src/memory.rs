@@ -2,8 +2,8 @@
 //! process, for one-process use (browsers, tests, prototypes). Leases follow the same model as the
 //! database syncer ([`crate::lease`]); only the place the manifest is stored differs.
 
-use core::cell::RefCell;
 use alloc::rc::Rc;
+use core::cell::RefCell;
 
 use alloc::string::{String, ToString};
 use alloc::{vec, vec::Vec};
@@ -12,7 +12,7 @@ use crate::lease::{Lease, LeaseKeeper, LeaseTerms, Slot, GENERATOR_ID_COUNT};
 use crate::Error;
 
 /// Longest schema group name: `snowfall_{name}_properties` must fit PostgreSQL's 63-byte identifiers.
-pub const MAX_SCHEMA_GROUP_NAME_LEN: usize = 40;
+pub const MAX_SCHEMA_GROUP_NAME_LEN: usize = 43;
 
 /// Checks that a schema group name can safely become part of an SQL table name.
 ///
@@ -26,7 +26,7 @@ pub fn validate_schema_group_name(name: &str) -> Result<(), Error> {
     let reason = if name.is_empty() {
         "it is empty"
     } else if name.len() > MAX_SCHEMA_GROUP_NAME_LEN {
-        "it is longer than 40 characters"
+        "it is longer than 43 characters"
     } else if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
         "it contains a character other than A-Z, a-z, 0-9 and _"
     } else {

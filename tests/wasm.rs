@@ -51,7 +51,6 @@ shared!(
     a_clock_stepping_back_is_ridden_out_within_the_tolerance_then_named,
     bad_clocks_and_settings_are_typed_errors,
     external_generators_mint_only_inside_adopted_leases,
-    lease_helpers_follow_the_lease_model,
 );
 
 #[wasm_bindgen_test]

@@ -1,7 +1,7 @@
 //! The `Generator` class JS sees: a core [`crate::Generator`] reading the JS clock.
 
-use js_sys::Function;
 use alloc::{boxed::Box, string::ToString, vec, vec::Vec};
+use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
 use super::convert::{epoch_option, error_to_js, finite_ms, integer_arg, Options};

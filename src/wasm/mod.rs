@@ -45,7 +45,7 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
 static ALLOCATOR: crate::allocator::Allocator<crate::allocator::WasmPages> =
     crate::allocator::Allocator::new(crate::allocator::WasmPages);
 
-use crate::{guid_range_at, GuidParts, LeaseTerms};
+use crate::{guid_range_at, GuidParts};
 use convert::{epoch_option, error_to_js, finite_ms, guid_arg, Options};
 
 /// Called once by each entry point: errors thrown from wasm become instances of this class
@@ -84,77 +84,4 @@ pub fn guid_range(unix_ms: JsValue, options: JsValue) -> Result<Vec<u64>, JsValu
     }
     let (lo, hi) = guid_range_at(since as u64).map_err(error_to_js)?;
     Ok(vec![lo, hi])
-}
-
-/// Throws `INVALID_SCHEMA_GROUP_NAME` unless `name` is safe inside an SQL table name.
-#[wasm_bindgen(js_name = validateSchemaGroupName)]
-pub fn validate_schema_group_name(name: JsValue) -> Result<String, JsValue> {
-    let name = convert::string_arg("schemaGroupName", &name)?;
-    crate::validate_schema_group_name(&name).map_err(error_to_js)?;
-    Ok(name)
-}
-
-/// The lease window rules (src/lease.rs), shared with the database syncer.
-#[wasm_bindgen(js_name = leaseClaimWindow)]
-pub fn lease_claim_window(
-    reserved_until_ms: f64,
-    now_unix_ms: f64,
-    probe_ms: f64,
-) -> Result<Vec<f64>, JsValue> {
-    let terms = LeaseTerms {
-        liveliness_probe_ms: finite_ms("probeMs", probe_ms)?,
-    };
-    let (start, end) = terms.claim_window(
-        finite_ms("reservedUntilMs", reserved_until_ms)?,
-        finite_ms("nowUnixMs", now_unix_ms)?,
-    );
-    Ok(vec![start as f64, end as f64])
-}
-
-/// New end of a renewed window (never earlier than the current end).
-#[wasm_bindgen(js_name = leaseRenewedWindowEnd)]
-pub fn lease_renewed_window_end(
-    window_end_ms: f64,
-    now_unix_ms: f64,
-    probe_ms: f64,
-) -> Result<f64, JsValue> {
-    let terms = LeaseTerms {
-        liveliness_probe_ms: finite_ms("probeMs", probe_ms)?,
-    };
-    Ok(terms.renewed_window_end(
-        finite_ms("windowEndMs", window_end_ms)?,
-        finite_ms("nowUnixMs", now_unix_ms)?,
-    ) as f64)
-}
-
-/// `reserved_until_ms` a releasing holder leaves behind (`lastIssuedUnixMs` < 0: none minted).
-#[wasm_bindgen(js_name = leaseReleasedReservedUntil)]
-pub fn lease_released_reserved_until(
-    window_start_ms: f64,
-    window_end_ms: f64,
-    last_issued_unix_ms: f64,
-) -> Result<f64, JsValue> {
-    let lease = crate::Lease {
-        generator_id: 0,
-        window_start_unix_ms: finite_ms("windowStartMs", window_start_ms)?,
-        window_end_unix_ms: finite_ms("windowEndMs", window_end_ms)?,
-    };
-    let last = finite_ms("lastIssuedUnixMs", last_issued_unix_ms)?;
-    Ok(LeaseTerms::released_reserved_until(&lease, (last >= 0).then_some(last)) as f64)
-}
-
-/// Whether a slot last updated at `lastUpdatedMs` may be claimed now.
-#[wasm_bindgen(js_name = leaseSlotIsFree)]
-pub fn lease_slot_is_free(
-    last_updated_ms: f64,
-    now_unix_ms: f64,
-    probe_ms: f64,
-) -> Result<bool, JsValue> {
-    let terms = LeaseTerms {
-        liveliness_probe_ms: finite_ms("probeMs", probe_ms)?,
-    };
-    Ok(terms.is_free(
-        finite_ms("lastUpdatedMs", last_updated_ms)?,
-        finite_ms("nowUnixMs", now_unix_ms)?,
-    ))
 }

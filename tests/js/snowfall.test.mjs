@@ -223,12 +223,12 @@ describe("Snowfall (installed package)", { timeout: 300_000 }, () => {
     throwsCode(() => new S({ clockToleranceMs: -1 }), "OUT_OF_RANGE");
     throwsCode(() => new S({ clockToleranceMs: 1.5 }), "INVALID_TYPE");
     throwsCode(() => new S({ syncer: {} }), "INVALID_SYNCER");
-    for (const name of ["", "a-b", "x; DROP TABLE users", "Ünïcode", "a".repeat(41), "a b"]) {
+    for (const name of ["", "a-b", "x; DROP TABLE users", "Ünïcode", "a".repeat(44), "a b"]) {
       throwsCode(() => create({ schemaGroupName: name }), "INVALID_SCHEMA_GROUP_NAME");
       throwsCode(() => new S({ schemaGroupName: name }), "INVALID_SCHEMA_GROUP_NAME");
     }
-    create({ schemaGroupName: "a".repeat(40) });
-    throwsCode(() => create({ schemaGroupName: "a".repeat(40) }), "SCHEMA_GROUP_EXISTS");
+    create({ schemaGroupName: "a".repeat(43) });
+    throwsCode(() => create({ schemaGroupName: "a".repeat(43) }), "SCHEMA_GROUP_EXISTS");
     throwsCode(() => create({ schemaGroupName: "p1", livelinessProbeS: "5" }), "INVALID_TYPE", /livelinessProbeS/);
     throwsCode(() => create({ schemaGroupName: "p2", livelinessProbeS: 0 }), "OUT_OF_RANGE", /livelinessProbeS/);
     throwsCode(() => create({ schemaGroupName: "p3", livelinessProbeS: 2.5 }), "INVALID_TYPE");

@@ -266,14 +266,17 @@ pub fn memory_schema_groups_are_created_once_and_checked() {
     );
     assert!(m.contains("DROP TABLE"), "{m}");
     expect_err(
-        validate_schema_group_name(s(&"a".repeat(41))),
+        create_memory_schema_group(obj(&[("schemaGroupName", s(&"a".repeat(44)))])),
         "INVALID_SCHEMA_GROUP_NAME",
     );
     assert_eq!(
-        validate_schema_group_name(s("orders_eu_1")),
-        Ok("orders_eu_1".to_string())
+        create_memory_schema_group(obj(&[("schemaGroupName", s(&"a".repeat(43)))])),
+        Ok(())
     );
-    expect_err(validate_schema_group_name(n(1.0)), "INVALID_TYPE");
+    expect_err(
+        create_memory_schema_group(obj(&[("schemaGroupName", n(1.0))])),
+        "INVALID_TYPE",
+    );
     let bad = |k: &str, v: JsValue| obj(&[("schemaGroupName", s("wt_bad")), (k, v)]);
     expect_err(
         create_memory_schema_group(bad("livelinessProbeS", n(0.0))),
@@ -609,46 +612,6 @@ pub fn external_generators_mint_only_inside_adopted_leases() {
     assert_eq!(GuidParts::from_guid(id).generator_id, 1);
     expect_err(
         WasmGenerator::external(obj(&[("epochStartDate", s("x"))])),
-        "INVALID_TYPE",
-    );
-}
-
-// --- lease window helpers (shared with the database syncer) ----------------------------------
-
-pub fn lease_helpers_follow_the_lease_model() {
-    assert_eq!(
-        lease_claim_window(100_000.0, 0.0, 5_000.0),
-        Ok(vec![100_001.0, 110_001.0])
-    );
-    assert_eq!(
-        lease_claim_window(0.0, 50_000.0, 5_000.0),
-        Ok(vec![1.0, 60_000.0])
-    );
-    assert_eq!(
-        lease_renewed_window_end(70_000.0, 50_000.0, 5_000.0),
-        Ok(70_000.0)
-    );
-    assert_eq!(
-        lease_renewed_window_end(55_000.0, 50_000.0, 5_000.0),
-        Ok(60_000.0)
-    );
-    assert_eq!(
-        lease_released_reserved_until(1_000.0, 9_000.0, -1.0),
-        Ok(999.0)
-    );
-    assert_eq!(
-        lease_released_reserved_until(1_000.0, 9_000.0, 4_000.0),
-        Ok(4_000.0)
-    );
-    assert_eq!(
-        lease_released_reserved_until(1_000.0, 9_000.0, 99_000.0),
-        Ok(9_000.0)
-    );
-    assert_eq!(lease_slot_is_free(1_000.0, 11_000.0, 5_000.0), Ok(false));
-    assert_eq!(lease_slot_is_free(1_000.0, 11_001.0, 5_000.0), Ok(true));
-    expect_err(lease_claim_window(f64::NAN, 0.0, 5_000.0), "INVALID_TYPE");
-    expect_err(
-        lease_slot_is_free(0.0, f64::INFINITY, 5_000.0),
         "INVALID_TYPE",
     );
 }
