@@ -2,8 +2,8 @@
 # Everything lives under one temp folder so a stop + rm -rf leaves the machine as it was, and
 # nothing touches the system services (none run in CI containers; systemd is not needed).
 SNOWFALL_DB_DIR="${SNOWFALL_DB_DIR:-${TMPDIR:-/tmp}/snowfall-wasm-db}"
-SNOWFALL_PG_PORT="${SNOWFALL_PG_PORT:-55432}"
-SNOWFALL_MARIADB_PORT="${SNOWFALL_MARIADB_PORT:-53306}"
+SNOWFALL_PG_PORT="${SNOWFALL_PG_PORT:-25432}"
+SNOWFALL_MARIADB_PORT="${SNOWFALL_MARIADB_PORT:-23306}"
 PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
 
 log() { printf '[db] %s\n' "$*" >&2; }
