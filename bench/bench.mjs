@@ -242,6 +242,8 @@ const rotate = (xs, k) => xs.map((_, i) => xs[(i + k) % xs.length]);
 const burstFns = new Map(contenders.map((c) => [c, makeBurst(c)]));
 const sustainedFns = new Map(generators.map((c) => [c, makeSustained(c)]));
 const bulkOurs = us && makeBulk('ours_getGuids', 'ctx.getGuids(n)');
+// getGuidsInto: the same ids written into one reused array (no allocation, so no GC per batch).
+const bulkOursInto = us && makeBulk('ours_getGuidsInto', 'ctx.getGuidsInto(ctx.benchTarget ??= new BigUint64Array(n))');
 const bulkOursNoRead = us && new Function('ctx', 'sink', 'n', 'bursts', `// bulk-noread ${++uniq}
     let total = 0;
     for (let b = 0; b < bursts; b++) {
@@ -263,6 +265,7 @@ const floorArray = new BigUint64Array(BURST_N).map((_, i) => (BigInt(Date.now())
     if (us) {
       bulkOurs(ctxs.get(us), sink, BURST_N, 10);
       bulkOursNoRead(ctxs.get(us), sink, BURST_N, 10);
+      bulkOursInto(ctxs.get(us), sink, BURST_N, 10);
     }
     bulkFloor(floorArray, sink, BURST_N, 10);
   }
@@ -282,11 +285,12 @@ for (let run = 1; run <= RUNS; run++) {
       }
     }
     if (ONLY.has('bulk') && us) {
-      const order = rotate(['ours', 'ours-noread', 'floor'], k);
+      const order = rotate(['ours', 'ours-noread', 'ours-into', 'floor'], k);
       for (const which of order) {
         gc();
         if (which === 'ours') record('bulk', OURS, run, round, bulkOurs(ctxs.get(us), sink, BURST_N, BURSTS));
         else if (which === 'ours-noread') record('bulk', 'getGuids only', run, round, bulkOursNoRead(ctxs.get(us), sink, BURST_N, BURSTS));
+        else if (which === 'ours-into') record('bulk', 'getGuidsInto', run, round, bulkOursInto(ctxs.get(us), sink, BURST_N, BURSTS));
         else record('bulk', 'floor: read BigUint64Array', run, round, bulkFloor(floorArray, sink, BURST_N, BURSTS));
       }
     }
@@ -421,15 +425,17 @@ if (ONLY.has('bulk') && us) {
   L.push(`## Bulk: \`getGuids(${BURST_N})\` right after a tick, every id read out of the BigUint64Array as a bigint`, '');
   L.push(`| what | ns/id | vs. floor |`);
   L.push(`|---|---:|---:|`);
-  for (const n of [OURS, 'getGuids only', 'floor: read BigUint64Array']) {
+  for (const n of [OURS, 'getGuids only', 'getGuidsInto', 'floor: read BigUint64Array']) {
     const label = n === OURS ? `**${OURS}: getGuids(${BURST_N}) + read every id**` :
-      n === 'getGuids only' ? `${OURS}: getGuids(${BURST_N}) alone (no read)` : 'floor: read a prefilled BigUint64Array';
+      n === 'getGuids only' ? `${OURS}: getGuids(${BURST_N}) alone (no read)` :
+      n === 'getGuidsInto' ? `${OURS}: getGuidsInto(a reused BigUint64Array(${BURST_N})) + read every id` : 'floor: read a prefilled BigUint64Array';
     L.push(`| ${label} | ${f1(medOf('bulk', n))} | ${fx(ratioOf('bulk', n, 'bulk', 'floor: read BigUint64Array'))} |`);
   }
   L.push('');
   const ns = medOf('bulk', OURS);
   L.push(`Target: <= 15 ns/id: **${f1(ns)} ns/id — ${ns <= 15 ? 'met' : 'MISSED'}**` +
-    ` (single-call burst in the same process: ${f1(medOf('burst', OURS))} ns/id).`, '');
+    ` (single-call burst in the same process: ${f1(medOf('burst', OURS))} ns/id; reading alone costs` +
+    ` ${f1(medOf('bulk', 'floor: read BigUint64Array'))}; getGuidsInto: ${f1(medOf('bulk', 'getGuidsInto'))}).`, '');
 }
 
 L.push(`## Size and cold start`, '');

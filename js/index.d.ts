@@ -97,6 +97,8 @@ export class Snowfall {
   getGuid(): bigint;
   /** `count` GUIDs at once. */
   getGuids(count: number): BigUint64Array;
+  /** Fills `target` with GUIDs and returns it (no allocation: for hot loops reusing one array). */
+  getGuidsInto(target: BigUint64Array): BigUint64Array;
   /** The next GUID as a decimal string (for JSON). */
   getGuidString(): string;
   /** `count` GUIDs as decimal strings. */

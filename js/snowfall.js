@@ -5,7 +5,7 @@ import { SnowfallError } from "./errors.js";
 import { SimpleSyncer } from "./simple-syncer.js";
 import { LeaseKeeper } from "./database/lease-keeper.js";
 import { decodeGuid } from "./decode.js";
-import { copyU64s } from "./wasm-memory.js";
+import { copyU64s, copyU64sInto } from "./wasm-memory.js";
 
 /** Largest getGuids() batch (also enforced, with its typed error, in src/wasm/generator.rs). */
 const MAX_BATCH = 2 ** 24;
@@ -109,6 +109,26 @@ export class Snowfall {
     const address = this.#core.fillIds(count);
     if (address === 0) throw this.#core.takeError();
     return copyU64s(address, count);
+  }
+
+  /**
+   * Fills `target` with GUIDs (same guarantees as getGuids) and returns it: for hot loops that
+   * reuse one array, since allocating a fresh array per batch (and collecting it) costs more than
+   * making the ids.
+   * @param {BigUint64Array} target
+   * @returns {BigUint64Array}
+   */
+  getGuidsInto(target) {
+    if (!(target instanceof BigUint64Array)) {
+      throw new SnowfallError("INVALID_TYPE", `target must be a BigUint64Array, got ${target === null ? "null" : typeof target}`);
+    }
+    const count = target.length;
+    if (count === 0) return target;
+    if (count > MAX_BATCH) this.#core.nextIds(count); // throws the typed OUT_OF_RANGE
+    const address = this.#core.fillIds(count);
+    if (address === 0) throw this.#core.takeError();
+    copyU64sInto(address, target);
+    return target;
   }
 
   /** The next GUID as a decimal string, safe for JSON. */

@@ -12,3 +12,8 @@ export function copyU64s(address, count) {
   // Read `buffer` each time: it is replaced whenever wasm memory grows.
   return new BigUint64Array(memory.buffer, address, count).slice();
 }
+
+/** Copies `target.length` u64 values at `address` in wasm memory into `target`. */
+export function copyU64sInto(address, target) {
+  target.set(new BigUint64Array(memory.buffer, address, target.length));
+}

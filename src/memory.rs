@@ -64,7 +64,7 @@ impl MemorySchemaGroup {
         if !(lo..=hi).contains(&liveliness_probe_s) {
             return Err(Error::out_of_range(
                 "livelinessProbeS",
-                lo as i64,
+                lo,
                 hi as u64,
                 liveliness_probe_s,
             ));

@@ -12,7 +12,7 @@ pub use groups::{
     memory_schema_group_status,
 };
 
-use alloc::{string::String, vec, vec::Vec};
+use alloc::{vec, vec::Vec};
 use wasm_bindgen::prelude::*;
 
 /// A global of the wasm build (`thread_local!` without std). The wasm runs on one thread
@@ -46,7 +46,7 @@ static ALLOCATOR: crate::allocator::Allocator<crate::allocator::WasmPages> =
     crate::allocator::Allocator::new(crate::allocator::WasmPages);
 
 use crate::{guid_range_at, GuidParts};
-use convert::{epoch_option, error_to_js, finite_ms, guid_arg, Options};
+use convert::{epoch_option, error_to_js, guid_arg, Options};
 
 /// Called once by each entry point: errors thrown from wasm become instances of this class
 /// (`SnowfallError`), so `instanceof` and `err.code` work the same whichever side threw.

@@ -244,6 +244,12 @@ describe("Snowfall (installed package)", { timeout: 300_000 }, () => {
       throwsCode(() => gen.getGuids(count), code);
     }
     assert.equal(gen.getGuids(0).length, 0);
+    throwsCode(() => gen.getGuidsInto(new BigInt64Array(4)), "INVALID_TYPE", /BigUint64Array/);
+    throwsCode(() => gen.getGuidsInto([0n]), "INVALID_TYPE");
+    const into = new BigUint64Array(3000);
+    assert.equal(gen.getGuidsInto(into), into);
+    for (let i = 1; i < into.length; i++) assert.ok(into[i] > into[i - 1]);
+    assert.ok(into[0] > before);
     assert.ok(gen.getGuid() > before, "the generator still works after rejected calls");
 
     throwsCode(() => sf.decodeGuid(133494887688437760), "INVALID_TYPE", /Number cannot hold/);
