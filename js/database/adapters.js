@@ -9,6 +9,8 @@
 // and drivers that hand BIGINT back as BigInt (better-sqlite3 safeIntegers) or text (pg int8) are
 // converted back to Number here.
 
+import { SnowfallError } from "../errors.js";
+
 const toNumberIfBig = (v) => (typeof v === "bigint" ? Number(v) : v);
 const bindable = (params) => (params ?? []).map(toNumberIfBig);
 const normalizeRows = (rows) => {
@@ -18,7 +20,7 @@ const normalizeRows = (rows) => {
 
 function requireMethod(obj, method, what) {
   if (!obj || typeof obj[method] !== "function") {
-    throw new TypeError(`${what}: expected an object with a ${method}() method, got ${obj === null ? "null" : typeof obj}`);
+    throw new SnowfallError("INVALID_TYPE", `${what}: expected an object with a ${method}() method, got ${obj === null ? "null" : typeof obj}`);
   }
 }
 

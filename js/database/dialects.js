@@ -12,6 +12,8 @@
 // SQLAlchemy does for mixed-case names. The few literals spliced in (LIMIT, generator ids when
 // filling the manifest) are integers this file makes itself.
 
+import { SnowfallError } from "../errors.js";
+
 /** Number of generator ids in a group (12 bits). */
 export const GENERATOR_ID_COUNT = 4096;
 
@@ -27,7 +29,7 @@ const FILL_CHUNK = 512;
  * @param {string} group a name already checked by validateGroupName
  */
 export function statementsFor(dialect, group) {
-  if (!DIALECTS.includes(dialect)) throw new TypeError(`unknown SQL dialect ${JSON.stringify(dialect)}`);
+  if (!DIALECTS.includes(dialect)) throw new SnowfallError("INVALID_TYPE", `unknown SQL dialect ${JSON.stringify(dialect)}: use "postgres", "mysql" or "sqlite"`);
   const mysql = dialect === "mysql";
   const q = (name) => (mysql ? `\`${name}\`` : `"${name}"`);
   const manifestName = `snowfall_${group}_manifest`;
