@@ -18,4 +18,5 @@ log "wasm-bindgen-test (Node, Chromium)"
 bash scripts/test-wasm.sh
 log "node:test suites against the installed package"
 suites=(tests/js/*.test.mjs tests/runtimes/*.test.mjs)
-node --test --test-concurrency=1 "${suites[@]}"
+# No test may hang the run: each gets at most 5 minutes (the slowest takes about one).
+node --test --test-concurrency=1 --test-timeout=300000 "${suites[@]}"
