@@ -106,9 +106,14 @@ export class Snowfall {
     if (!(Number.isInteger(count) && count > 0 && count <= MAX_BATCH)) {
       return this.#core.nextIds(count); // 0, or the typed error of a bad count
     }
+    return copyU64s(this.#fill(count), count);
+  }
+
+  /** Makes `count` (1..MAX_BATCH) ids in wasm memory and returns their address. */
+  #fill(count) {
     const address = this.#core.fillIds(count);
     if (address === 0) throw this.#core.takeError();
-    return copyU64s(address, count);
+    return address;
   }
 
   /**
@@ -125,9 +130,7 @@ export class Snowfall {
     const count = target.length;
     if (count === 0) return target;
     if (count > MAX_BATCH) this.#core.nextIds(count); // throws the typed OUT_OF_RANGE
-    const address = this.#core.fillIds(count);
-    if (address === 0) throw this.#core.takeError();
-    copyU64sInto(address, target);
+    copyU64sInto(this.#fill(count), target);
     return target;
   }
 
@@ -142,7 +145,7 @@ export class Snowfall {
    * @returns {string[]}
    */
   getGuidStrings(count) {
-    const ids = this.#core.nextIds(count);
+    const ids = this.getGuids(count);
     const out = new Array(ids.length);
     for (let i = 0; i < ids.length; i++) out[i] = ids[i].toString();
     return out;
