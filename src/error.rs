@@ -38,8 +38,9 @@ pub enum Error {
         epoch_unix_ms: i64,
         now_unix_ms: i64,
     },
-    /// Every generator id of the schema group is held by a live generator.
-    GeneratorIdsExhausted { schema_group: String },
+    /// Every generator id of the schema group is held by a live generator (`contended`: free ones
+    /// were seen, but concurrent claimers took each first).
+    GeneratorIdsExhausted { schema_group: String, contended: bool },
     /// The clock reads a time before the schema group's epoch.
     ClockBeforeEpoch {
         clock_unix_ms: i64,
@@ -60,6 +61,14 @@ pub enum Error {
     },
     /// The generator was closed and its generator id released.
     GeneratorClosed,
+    /// A store operation passed its deadline (`storeTimeoutMs`, or a renewal at its window end).
+    StoreTimeout { operation: &'static str, waited_ms: i64 },
+    /// The store failed (the JS layer attaches its error as `cause`).
+    StoreFailed { operation: &'static str },
+    /// Every claim attempt met contention the store reported (serialization failures, locks).
+    StoreContention { schema_group: String, attempts: u32 },
+    /// The store's clock and the host's differ by more than the bound when a session opens.
+    ClockSkew { skew_ms: i64, bound_ms: i64 },
 }
 
 impl Error {
@@ -90,6 +99,9 @@ impl Error {
             Error::TimestampOverflow { .. } => "TIMESTAMP_OVERFLOW",
             Error::LeaseExpired { .. } => "LEASE_EXPIRED",
             Error::GeneratorClosed => "GENERATOR_CLOSED",
+            Error::StoreTimeout { .. } => "STORE_TIMEOUT",
+            Error::StoreFailed { .. } | Error::StoreContention { .. } => "DATABASE_ERROR",
+            Error::ClockSkew { .. } => "CLOCK_SKEW",
         }
     }
 }
@@ -136,10 +148,14 @@ impl Error {
                 .s(" Unix ms) is ")
                 .i(epoch_unix_ms - now_unix_ms)
                 .s(" ms in the future: choose an epoch at or before now"),
-            Error::GeneratorIdsExhausted { schema_group } => m
+            Error::GeneratorIdsExhausted { schema_group, contended: false } => m
                 .s("all 4096 generator ids of schema group \"")
                 .s(schema_group)
-                .s("\" are in use: close idle generators, or wait for dead ones to expire"),
+                .s("\" are in use: close idle generators, or wait for dead ones to expire (two liveliness probes after their last renewal)"),
+            Error::GeneratorIdsExhausted { schema_group, contended: true } => m
+                .s("could not claim a generator id in schema group \"")
+                .s(schema_group)
+                .s("\": every free id was taken by a concurrent claimer; retry later"),
             Error::ClockBeforeEpoch {
                 clock_unix_ms,
                 epoch_unix_ms,
@@ -190,6 +206,28 @@ impl Error {
             Error::GeneratorClosed => m.s(
                 "this generator was closed and its generator id released: create a new one",
             ),
+            Error::StoreTimeout { operation, waited_ms } => m
+                .s("the store did not answer while ")
+                .s(operation)
+                .s(" (gave up after ")
+                .i(*waited_ms)
+                .s(" ms): check that it is reachable; the next call tries again (raise storeTimeoutMs for a slow store)"),
+            Error::StoreFailed { operation } => m
+                .s("the store failed while ")
+                .s(operation)
+                .s(" (its error is the cause)"),
+            Error::StoreContention { schema_group, attempts } => m
+                .s("could not claim a generator id in schema group \"")
+                .s(schema_group)
+                .s("\" after ")
+                .u(*attempts as u64)
+                .s(" attempts: the database kept reporting contention (raise maxClaimRetries, or retry later)"),
+            Error::ClockSkew { skew_ms, bound_ms } => m
+                .s("this host's clock differs from the store's by ")
+                .i(*skew_ms)
+                .s(" ms, more than the ")
+                .i(*bound_ms)
+                .s(" ms allowed: fix the host clock (NTP); past one liveliness probe its generator ids would be taken from it again and again (maxClockSkewMs raises the bound)"),
         }
         .0
     }

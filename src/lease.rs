@@ -26,25 +26,32 @@ pub struct Lease {
 
 /// One generator id's entry in a manifest. `last_updated_ms` keeps the original's meaning (the
 /// holder's last sign of life), so instances of the original package can share a manifest.
+/// Every value a store holds is a safe integer (|x| < 2^53), whatever the clock said.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Slot {
-    /// Unix ms of the holder's last claim or renewal; [`Slot::FREE`]'s value once released.
+    /// Unix ms of the holder's last claim or renewal (backdated by a release).
     pub last_updated_ms: i64,
     /// The end of the last window saved for this generator id (Unix ms, inclusive).
     pub reserved_until_ms: i64,
-    /// Who holds it (a token unique per claim); meaningless once the slot is free.
-    pub holder: u64,
+    /// Who holds it: a random token per claim, 0 (the empty string in stores) when nobody does.
+    pub holder: u128,
 }
 
 impl Slot {
-    /// A slot never claimed, or released. In memory its `last_updated_ms` is the smallest value, so
-    /// it is free whatever the clock reads: Cloudflare Workers read 0 at global scope, where a
-    /// generator is typically made. (Database manifests keep the original's 0.)
+    /// A slot never claimed in an in-memory manifest: `last_updated_ms` is the smallest safe
+    /// integer, so it is free whatever the clock reads (Cloudflare Workers read 0 at global scope,
+    /// where generators are typically made). Database manifests start from the original's 0.
     pub const FREE: Slot = Slot {
-        last_updated_ms: i64::MIN,
+        last_updated_ms: -crate::settings::MAX_STORE_MS,
         reserved_until_ms: 0,
         holder: 0,
     };
+
+    /// Whether every value fits a store (safe integers; a reservation is never negative).
+    pub fn is_storable(&self) -> bool {
+        let m = crate::settings::MAX_STORE_MS;
+        self.last_updated_ms.abs() <= m && (0..=m).contains(&self.reserved_until_ms)
+    }
 }
 
 /// The timing rules of a schema group's leases.
@@ -95,6 +102,28 @@ impl LeaseTerms {
         window_end_unix_ms.max(now_unix_ms + self.lease_ms())
     }
 
+    /// When a holder that last renewed at `renewed_at` (within the window ending at
+    /// `window_end`) should renew next: a probe later, or as soon as less than a probe of window is
+    /// left (a renewal that landed late leaves a short window: renew again at once).
+    pub fn renewal_due(&self, renewed_at: i64, window_end: i64) -> i64 {
+        (renewed_at + self.liveliness_probe_ms).min(window_end - self.liveliness_probe_ms)
+    }
+
+    /// The slot a release writes: `reserved_until_ms` cut down to what was minted (see
+    /// [`released_reserved_until`](Self::released_reserved_until)), the holder cleared, and
+    /// `last_updated_ms` either [`Slot::FREE`]'s (in memory: free at once) or backdated two probes
+    /// before that last minted ms (in a shared database: free for any claimer, ours or the
+    /// original package's, exactly once its clock has passed that ms; 0 would let an original
+    /// instance with a slower clock take the id at once and repeat our last milliseconds).
+    pub fn released_slot(&self, lease: &Lease, last_issued_unix_ms: Option<i64>, free_at_once: bool) -> Slot {
+        let reserved = Self::released_reserved_until(lease, last_issued_unix_ms);
+        Slot {
+            last_updated_ms: if free_at_once { Slot::FREE.last_updated_ms } else { reserved - self.lease_ms() },
+            reserved_until_ms: reserved,
+            holder: 0,
+        }
+    }
+
     /// What a releasing holder leaves in `reserved_until_ms`: the last ms it actually minted, so the
     /// next holder need not wait out the rest of the window (the releaser never mints again).
     pub fn released_reserved_until(lease: &Lease, last_issued_unix_ms: Option<i64>) -> i64 {
@@ -103,8 +132,9 @@ impl LeaseTerms {
     }
 }
 
-/// Something that keeps a generator's lease alive synchronously (the in-memory syncer). Syncers that
-/// need I/O renew from the outside instead, through [`crate::Generator::adopt_lease`].
+/// Something that keeps a generator's lease alive synchronously (the in-memory syncer, which runs
+/// [`crate::LeaseMachine`] against a store that answers at once). Stores that need I/O are driven
+/// from the outside instead, and hand leases in through [`crate::Generator::adopt_lease`].
 pub trait LeaseKeeper {
     /// How long after a claim or renewal the generator should ask for the next renewal.
     fn renew_interval_ms(&self) -> i64;

@@ -29,7 +29,9 @@ mod error;
 mod generator;
 mod layout;
 mod lease;
+mod machine;
 mod memory;
+pub mod settings;
 
 #[cfg(any(target_arch = "wasm32", test))]
 mod allocator;
@@ -59,7 +61,8 @@ pub use layout::{
     MAX_GENERATOR_ID, MAX_LOOPING_COUNTER, MAX_MS_SINCE_EPOCH, TIMESTAMP_BITS,
 };
 pub use lease::{Lease, LeaseKeeper, LeaseTerms, Slot, GENERATOR_ID_COUNT};
+pub use machine::{ClaimOrder, LeaseMachine, MachineConfig, Outcome, Request, Step, SyncStore};
 pub use memory::{
-    validate_schema_group_name, MemoryKeeper, MemoryRegistry, MemorySchemaGroup, SharedGroup,
+    validate_schema_group_name, MemoryKeeper, MemoryRegistry, MemorySchemaGroup, MemoryStore, SharedGroup,
     MAX_SCHEMA_GROUP_NAME_LEN, PROBE_SECONDS_RANGE,
 };

@@ -6,9 +6,11 @@ use alloc::rc::Rc;
 use core::cell::RefCell;
 
 use alloc::string::{String, ToString};
-use alloc::{vec, vec::Vec};
+use alloc::vec::Vec;
 
 use crate::lease::{Lease, LeaseKeeper, LeaseTerms, Slot, GENERATOR_ID_COUNT};
+use crate::machine::{LeaseMachine, MachineConfig, Outcome, SyncStore};
+use crate::settings::LIVELINESS_PROBE_S;
 use crate::Error;
 
 /// Longest schema group name: `snowfall_{name}_properties` must fit PostgreSQL's 63-byte identifiers.
@@ -38,17 +40,59 @@ pub fn validate_schema_group_name(name: &str) -> Result<(), Error> {
     })
 }
 
-/// Shortest and longest liveliness probe accepted, in seconds.
-pub const PROBE_SECONDS_RANGE: (i64, i64) = (1, 86_400);
+/// Shortest and longest liveliness probe accepted, in seconds (from src/settings.rs).
+pub const PROBE_SECONDS_RANGE: (i64, i64) = (LIVELINESS_PROBE_S.min, LIVELINESS_PROBE_S.max);
 
-/// One schema group's manifest: 4096 slots and the group's settings.
+/// The in-memory manifest: a store that answers at once. Slots never written read as
+/// [`Slot::FREE`]; only the prefix up to the highest generator id ever claimed is kept, so a group
+/// uses memory for the ids it handed out, not for all 4096.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    slots: Vec<Slot>,
+}
+
+impl MemoryStore {
+    fn get(&self, id: usize) -> Slot {
+        self.slots.get(id).copied().unwrap_or(Slot::FREE)
+    }
+}
+
+impl SyncStore for MemoryStore {
+    fn read_free(&mut self, from: u16, to: u16, limit: u16, free_before_ms: i64) -> Vec<(i64, Option<Slot>)> {
+        let mut out = Vec::new();
+        for id in from as usize..(to as usize).min(GENERATOR_ID_COUNT) {
+            if out.len() >= limit as usize {
+                break;
+            }
+            let slot = self.get(id);
+            if slot.last_updated_ms < free_before_ms {
+                out.push((id as i64, Some(slot)));
+            }
+        }
+        out
+    }
+
+    fn compare_and_swap(&mut self, generator_id: u16, expected: &Slot, next: &Slot) -> bool {
+        let id = generator_id as usize;
+        if id >= GENERATOR_ID_COUNT || self.get(id) != *expected {
+            return false;
+        }
+        if self.slots.len() <= id {
+            self.slots.resize(id + 1, Slot::FREE);
+        }
+        self.slots[id] = *next;
+        true
+    }
+}
+
+/// One schema group kept in memory: its settings and its manifest.
 #[derive(Debug)]
 pub struct MemorySchemaGroup {
     name: String,
     epoch_unix_ms: i64,
-    terms: LeaseTerms,
-    slots: Vec<Slot>,
-    next_holder: u64,
+    probe_s: i64,
+    store: MemoryStore,
+    sessions: u64,
 }
 
 impl MemorySchemaGroup {
@@ -60,15 +104,7 @@ impl MemorySchemaGroup {
         now_unix_ms: i64,
     ) -> Result<Self, Error> {
         validate_schema_group_name(name)?;
-        let (lo, hi) = PROBE_SECONDS_RANGE;
-        if !(lo..=hi).contains(&liveliness_probe_s) {
-            return Err(Error::out_of_range(
-                "livelinessProbeS",
-                lo,
-                hi as u64,
-                liveliness_probe_s,
-            ));
-        }
+        let probe_s = LIVELINESS_PROBE_S.check(Some(liveliness_probe_s))?;
         // A clock reading 0 is not running yet (Cloudflare Workers' global scope, where groups are
         // typically set up): the epoch cannot be judged then, and minting checks it again anyway
         // (CLOCK_BEFORE_EPOCH).
@@ -81,9 +117,9 @@ impl MemorySchemaGroup {
         Ok(MemorySchemaGroup {
             name: name.to_string(),
             epoch_unix_ms,
-            terms: LeaseTerms::from_probe_seconds(liveliness_probe_s),
-            slots: vec![Slot::FREE; GENERATOR_ID_COUNT],
-            next_holder: 1,
+            probe_s,
+            store: MemoryStore::default(),
+            sessions: 0,
         })
     }
 
@@ -99,75 +135,27 @@ impl MemorySchemaGroup {
 
     /// The group's lease timing.
     pub fn terms(&self) -> LeaseTerms {
-        self.terms
+        LeaseTerms::from_probe_seconds(self.probe_s)
     }
 
-    /// Claims the lowest free generator id (the original's order), returning the lease and the
-    /// holder token that renewals and the release must present.
-    pub fn claim(&mut self, now_unix_ms: i64) -> Result<(Lease, u64), Error> {
-        let terms = self.terms;
-        let Some(id) = self
-            .slots
-            .iter()
-            .position(|s| terms.is_free(s.last_updated_ms, now_unix_ms))
-        else {
-            return Err(Error::GeneratorIdsExhausted {
-                schema_group: self.name.clone(),
-            });
-        };
-        let holder = self.next_holder;
-        self.next_holder += 1;
-        let slot = &mut self.slots[id];
-        let (start, end) = terms.claim_window(slot.reserved_until_ms, now_unix_ms);
-        *slot = Slot {
-            last_updated_ms: now_unix_ms,
-            reserved_until_ms: end,
-            holder,
-        };
-        Ok((
-            Lease {
-                generator_id: id as u16,
-                window_start_unix_ms: start,
-                window_end_unix_ms: end,
-            },
-            holder,
-        ))
+    /// A fresh session (lease machine) on this group.
+    pub fn session(&mut self) -> LeaseMachine {
+        self.sessions += 1;
+        LeaseMachine::new(MachineConfig::memory(&self.name, self.probe_s), [self.sessions, 0x5EED])
     }
 
-    /// Renews a lease if `holder` still holds it; `None` if it was lost (taken over after expiry).
-    pub fn renew(&mut self, lease: &Lease, holder: u64, now_unix_ms: i64) -> Option<Lease> {
-        let terms = self.terms;
-        let slot = &mut self.slots[lease.generator_id as usize];
-        if slot.holder != holder || slot.reserved_until_ms != lease.window_end_unix_ms {
-            return None;
-        }
-        let end = terms.renewed_window_end(lease.window_end_unix_ms, now_unix_ms);
-        *slot = Slot {
-            last_updated_ms: now_unix_ms.max(slot.last_updated_ms),
-            reserved_until_ms: end,
-            holder,
-        };
-        Some(Lease {
-            window_end_unix_ms: end,
-            ..*lease
-        })
-    }
-
-    /// Frees a lease at once, if `holder` still holds it.
-    pub fn release(&mut self, lease: &Lease, holder: u64, last_issued_unix_ms: Option<i64>) {
-        let slot = &mut self.slots[lease.generator_id as usize];
-        if slot.holder == holder && slot.reserved_until_ms == lease.window_end_unix_ms {
-            slot.last_updated_ms = Slot::FREE.last_updated_ms;
-            slot.reserved_until_ms =
-                LeaseTerms::released_reserved_until(lease, last_issued_unix_ms);
-        }
+    /// Runs `machine`'s started operation against this group's manifest.
+    pub fn run(&mut self, machine: &mut LeaseMachine, now_unix_ms: i64) -> Outcome {
+        machine.run_sync(now_unix_ms, &mut self.store)
     }
 
     /// How many generator ids are held by live generators at `now_unix_ms`.
     pub fn live_generator_count(&self, now_unix_ms: i64) -> usize {
-        self.slots
+        let terms = self.terms();
+        self.store
+            .slots
             .iter()
-            .filter(|s| !self.terms.is_free(s.last_updated_ms, now_unix_ms))
+            .filter(|s| !terms.is_free(s.last_updated_ms, now_unix_ms))
             .count()
     }
 }
@@ -242,41 +230,48 @@ impl MemoryRegistry {
     }
 }
 
-/// Keeps one generator's lease in a [`MemorySchemaGroup`], renewing it synchronously.
+/// Keeps one generator's lease in a [`MemorySchemaGroup`]: the group's [`LeaseMachine`] session,
+/// run synchronously as the generator asks (no timers: `new Snowfall()` stays synchronous).
 pub struct MemoryKeeper {
     group: SharedGroup,
-    holder: u64,
+    machine: LeaseMachine,
 }
 
 impl MemoryKeeper {
     /// Claims a generator id in `group`, returning the keeper and the lease to adopt.
     pub fn claim(group: SharedGroup, now_unix_ms: i64) -> Result<(Self, Lease), Error> {
-        let (lease, holder) = group.borrow_mut().claim(now_unix_ms)?;
-        Ok((MemoryKeeper { group, holder }, lease))
+        let mut machine = group.borrow_mut().session();
+        machine.claim(now_unix_ms);
+        let outcome = group.borrow_mut().run(&mut machine, now_unix_ms);
+        match outcome {
+            Outcome::Leased(lease) => Ok((MemoryKeeper { group, machine }, lease)),
+            Outcome::Failed(e) => Err(e),
+            Outcome::Lost | Outcome::Released => unreachable!("a claim ends leased or failed"),
+        }
     }
 }
 
 impl LeaseKeeper for MemoryKeeper {
     fn renew_interval_ms(&self) -> i64 {
-        self.group.borrow().terms.liveliness_probe_ms
+        self.machine.config().terms.liveliness_probe_ms
     }
 
-    fn renew(&mut self, current: &Lease, now_unix_ms: i64) -> Result<Lease, Error> {
-        let mut group = self.group.borrow_mut();
-        if let Some(renewed) = group.renew(current, self.holder, now_unix_ms) {
-            return Ok(renewed);
+    fn renew(&mut self, _current: &Lease, now_unix_ms: i64) -> Result<Lease, Error> {
+        // keep: renew, or (lost: this generator was idle past its lease and the id was taken)
+        // claim another id, whose window starts after that id's previous holders.
+        self.machine.keep(now_unix_ms);
+        match self.group.borrow_mut().run(&mut self.machine, now_unix_ms) {
+            Outcome::Leased(lease) => Ok(lease),
+            Outcome::Failed(e) => Err(e),
+            Outcome::Lost | Outcome::Released => unreachable!("keep ends leased or failed"),
         }
-        // Lost (this generator was idle past its lease and the id was taken): never keep minting
-        // with it; take another id, whose window starts after that id's previous holders.
-        let (lease, holder) = group.claim(now_unix_ms)?;
-        self.holder = holder;
-        Ok(lease)
     }
 
-    fn release(&mut self, lease: &Lease, last_issued_unix_ms: Option<i64>) {
-        self.group
-            .borrow_mut()
-            .release(lease, self.holder, last_issued_unix_ms);
+    fn release(&mut self, _lease: &Lease, last_issued_unix_ms: Option<i64>) {
+        // The machine's own clock-free release: the time only bounds a deadline here.
+        let now = self.machine.lease().map_or(0, |l| l.window_start_unix_ms);
+        self.machine.release(now, last_issued_unix_ms);
+        let _ = self.group.borrow_mut().run(&mut self.machine, now);
     }
 }
 

@@ -1,0 +1,755 @@
+//! Where a lease is decided: the lease protocol as a sans-IO state machine (the quinn-proto
+//! shape). The protocol itself — slots, the compare-and-swap, the fences — is specified in
+//! docs/PROTOCOL.md; this file is its only implementation.
+//!
+//! A [`LeaseMachine`] is one holder's session on one schema group. It reads no clock and does no
+//! I/O: an operation is started with the time ([`claim`](LeaseMachine::claim),
+//! [`renew`](LeaseMachine::renew), [`keep`](LeaseMachine::keep),
+//! [`release`](LeaseMachine::release)); [`poll`](LeaseMachine::poll) hands out the store request
+//! it wants next (with its deadline), a pause, or the outcome; the store's answers are handed back
+//! with `handle_*`, each tagged with the request's sequence number so a late answer to an abandoned
+//! request is ignored. Stores (SQL, Durable Objects, Redis, IndexedDB, the in-memory manifest)
+//! only perform the two requests; nothing a store returns is trusted: every row is re-checked here.
+//!
+//! ```
+//! use snowfall_wasm::{LeaseMachine, MachineConfig, MemoryStore, Outcome};
+//! let mut store = MemoryStore::default();
+//! let mut m = LeaseMachine::new(MachineConfig::memory("g", 5), [1, 2]);
+//! m.claim(1_000);
+//! let Outcome::Leased(lease) = m.run_sync(1_000, &mut store) else { panic!() };
+//! assert_eq!((lease.generator_id, lease.window_start_unix_ms, lease.window_end_unix_ms), (0, 1, 11_000));
+//! ```
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::lease::{Lease, LeaseTerms, Slot, GENERATOR_ID_COUNT};
+use crate::settings::{CLAIM_CANDIDATES, MAX_UNKNOWN_WRITES};
+use crate::Error;
+
+/// In which order a claim tries the free slots it read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimOrder {
+    /// Lowest generator id first (the original's order; one process, no contention: in memory).
+    LowestFirst,
+    /// From a random starting id, shuffled, slots whose fence is behind the clock first: concurrent
+    /// claimers on a shared store rarely meet on one row.
+    Spread,
+}
+
+/// Everything that shapes one session (see src/settings.rs for defaults and ranges).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MachineConfig {
+    /// The group's name (for messages).
+    pub schema_group: String,
+    /// The group's lease timing.
+    pub terms: LeaseTerms,
+    /// Claim attempts after the first.
+    pub max_claim_retries: u32,
+    /// Jittered pause between claim attempts: low end (ms).
+    pub min_retry_ms: i64,
+    /// ... and high end (ms).
+    pub max_retry_ms: i64,
+    /// The deadline of each operation (ms).
+    pub store_timeout_ms: i64,
+    /// Claim order.
+    pub order: ClaimOrder,
+    /// Whether a released slot is free at once (in memory) or backdated (shared stores).
+    pub release_free_at_once: bool,
+}
+
+impl MachineConfig {
+    /// The in-memory manifest's session: lowest id first, no retries, free at once.
+    pub fn memory(schema_group: &str, probe_s: i64) -> Self {
+        MachineConfig {
+            schema_group: schema_group.into(),
+            terms: LeaseTerms::from_probe_seconds(probe_s),
+            max_claim_retries: 0,
+            min_retry_ms: 0,
+            max_retry_ms: 0,
+            store_timeout_ms: crate::settings::STORE_TIMEOUT_MS.default,
+            order: ClaimOrder::LowestFirst,
+            release_free_at_once: true,
+        }
+    }
+}
+
+/// A request for the store: the only two things a store does for a lease.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Request {
+    /// Up to `limit` slots with `from <= generator_id < to` and `last_updated_ms < free_before_ms`,
+    /// in generator-id order (a slot never written reads as the store's initial slot).
+    ReadFree {
+        /// First generator id of the range.
+        from: u16,
+        /// One past the last generator id of the range.
+        to: u16,
+        /// Most rows wanted.
+        limit: u16,
+        /// A slot is free when its `last_updated_ms` is below this.
+        free_before_ms: i64,
+    },
+    /// Write `next` into slot `generator_id` if and only if it holds exactly `expected`; answer
+    /// whether it did.
+    CompareAndSwap {
+        /// The slot.
+        generator_id: u16,
+        /// What the slot must hold.
+        expected: Slot,
+        /// What to write.
+        next: Slot,
+    },
+}
+
+/// What the machine wants next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// No operation is running.
+    Idle,
+    /// Perform `request` and hand the answer back tagged with `seq`; give up at `deadline_ms`
+    /// (then poll again: the machine abandons the request).
+    Io {
+        /// The request's sequence number.
+        seq: u32,
+        /// What to do.
+        request: Request,
+        /// When to stop waiting (Unix ms).
+        deadline_ms: i64,
+    },
+    /// A request is in flight: poll again when it is answered, or at `deadline_ms`.
+    Pending {
+        /// When to stop waiting (Unix ms).
+        deadline_ms: i64,
+    },
+    /// Pause (the jitter between claim attempts); poll again at `until_ms`.
+    Wait {
+        /// When to poll again (Unix ms).
+        until_ms: i64,
+    },
+    /// The held lease was lost: stop minting with it now, before anything else; then poll again.
+    Revoke,
+    /// The operation ended.
+    Done(Outcome),
+}
+
+/// How an operation ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// A claim or renewal confirmed by the store: mint with this (and only this) from now on.
+    Leased(Lease),
+    /// The renewal found the slot taken by another holder: stop minting with it (`renew` only).
+    Lost,
+    /// The release was written, or there was nothing to release.
+    Released,
+    /// The operation failed; a lease held before is still valid up to its window end (unless the
+    /// error is about a release).
+    Failed(Error),
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Held {
+    generator_id: u16,
+    slot: Slot,
+    window_start: i64,
+    renewed_at: i64,
+}
+
+impl Held {
+    fn lease(&self) -> Lease {
+        Lease {
+            generator_id: self.generator_id,
+            window_start_unix_ms: self.window_start,
+            window_end_unix_ms: self.slot.reserved_until_ms,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WriteKind {
+    Renew,
+    Keep,
+    Release,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum ClaimStage {
+    ReadHigh,
+    ReadLow { need: u16 },
+    Try,
+    Backoff { until: i64 },
+}
+
+#[derive(Debug, Clone, Copy)]
+enum InFlight {
+    Read { from: u16, to: u16, limit: u16, free_before: i64 },
+    Claim { index: usize, next: Slot, start: i64, at: i64 },
+    Write,
+}
+
+#[derive(Debug)]
+struct Claim {
+    deadline: i64,
+    attempt: u32,
+    start_id: u16,
+    stage: ClaimStage,
+    candidates: Vec<(u16, Slot)>,
+    index: usize,
+    saw_free: bool,
+    contention: bool,
+}
+
+#[derive(Debug)]
+struct Write {
+    id: u16,
+    kind: WriteKind,
+    deadline: i64,
+    next: Slot,
+    bases: Vec<Slot>,
+    base: usize,
+    at: i64,
+}
+
+#[derive(Debug)]
+enum Op {
+    Idle,
+    Claim(Claim),
+    Write(Write),
+    /// Lost during `keep`: report [`Step::Revoke`], then claim.
+    RevokeThenClaim,
+    Done(Outcome),
+}
+
+/// One holder's session on a schema group: the lease protocol, sans IO.
+#[derive(Debug)]
+pub struct LeaseMachine {
+    cfg: MachineConfig,
+    rng: [u64; 2],
+    held: Option<Held>,
+    /// Writes whose outcome is unknown (timed out or failed in flight), newest last: any one of
+    /// them may be in the row, so renewals and the release compare against each.
+    unknown: Vec<Slot>,
+    op: Op,
+    seq: u32,
+    in_flight: Option<(u32, i64, InFlight)>,
+    claim_started: i64,
+}
+
+impl LeaseMachine {
+    /// A session with nothing held. `seed` feeds the holder tokens, the claim order and the
+    /// jitter: give it fresh randomness (`crypto.getRandomValues`); a simulation gives a fixed one.
+    pub fn new(cfg: MachineConfig, seed: [u64; 2]) -> Self {
+        let rng = if seed == [0, 0] { [0x9E37_79B9_7F4A_7C15, 1] } else { seed };
+        LeaseMachine {
+            cfg,
+            rng,
+            held: None,
+            unknown: Vec::new(),
+            op: Op::Idle,
+            seq: 0,
+            in_flight: None,
+            claim_started: 0,
+        }
+    }
+
+    /// The session's configuration.
+    pub fn config(&self) -> &MachineConfig {
+        &self.cfg
+    }
+
+    /// The lease the store last confirmed, if any.
+    pub fn lease(&self) -> Option<Lease> {
+        self.held.map(|h| h.lease())
+    }
+
+    /// The holder token of the lease held (0 if none).
+    pub fn holder(&self) -> u128 {
+        self.held.map_or(0, |h| h.slot.holder)
+    }
+
+    /// When the next renewal is due (Unix ms); `None` without a lease.
+    pub fn renewal_due(&self) -> Option<i64> {
+        self.held
+            .map(|h| self.cfg.terms.renewal_due(h.renewed_at, h.slot.reserved_until_ms))
+    }
+
+    /// Whether an operation is running.
+    pub fn busy(&self) -> bool {
+        !matches!(self.op, Op::Idle)
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        // xorshift128+: small, and good enough for tokens, jitter and shuffles.
+        let [mut s1, s0] = self.rng;
+        self.rng[0] = s0;
+        s1 ^= s1 << 23;
+        self.rng[1] = s1 ^ s0 ^ (s1 >> 17) ^ (s0 >> 26);
+        self.rng[1].wrapping_add(s0)
+    }
+
+    fn token(&mut self) -> u128 {
+        let t = ((self.next_u64() as u128) << 64) | self.next_u64() as u128;
+        t | 1 // never 0, which means "nobody"
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        if n == 0 {
+            0
+        } else {
+            self.next_u64() % n
+        }
+    }
+
+    /// Abandons what is running (a write in flight may have landed: remembered as unknown).
+    fn abandon(&mut self) {
+        if let (Some((_, _, InFlight::Write)), Op::Write(w)) = (&self.in_flight, &self.op) {
+            if w.kind != WriteKind::Release {
+                let next = w.next;
+                self.remember_unknown(next);
+            }
+        }
+        self.in_flight = None;
+        self.op = Op::Idle;
+    }
+
+    fn remember_unknown(&mut self, slot: Slot) {
+        if !self.unknown.contains(&slot) {
+            self.unknown.push(slot);
+        }
+        if self.unknown.len() > MAX_UNKNOWN_WRITES {
+            self.unknown.remove(0); // worst case: a false "lost" later, never a shared id
+        }
+    }
+
+    /// Starts claiming a free generator id. Whatever was held is forgotten (not released).
+    pub fn claim(&mut self, now: i64) {
+        self.abandon();
+        self.held = None;
+        self.unknown.clear();
+        self.start_claim(now);
+    }
+
+    fn start_claim(&mut self, now: i64) {
+        self.claim_started = now;
+        let start_id = self.pick_start();
+        self.op = Op::Claim(Claim {
+            deadline: now.saturating_add(self.cfg.store_timeout_ms),
+            attempt: 0,
+            start_id,
+            stage: ClaimStage::ReadHigh,
+            candidates: Vec::new(),
+            index: 0,
+            saw_free: false,
+            contention: false,
+        });
+    }
+
+    fn pick_start(&mut self) -> u16 {
+        match self.cfg.order {
+            ClaimOrder::LowestFirst => 0,
+            ClaimOrder::Spread => self.below(GENERATOR_ID_COUNT as u64) as u16,
+        }
+    }
+
+    /// Starts renewing the held lease; ends `Leased` (extended), `Lost`, or `Failed` (the
+    /// window held so far stays valid). Without a lease it ends `Lost` at once.
+    pub fn renew(&mut self, now: i64) {
+        self.start_write(now, WriteKind::Renew, None);
+    }
+
+    /// [`renew`](Self::renew), and if the lease was lost (or none is held): [`Step::Revoke`],
+    /// then a claim. What a generator runs to keep minting.
+    pub fn keep(&mut self, now: i64) {
+        if self.held.is_none() {
+            self.claim(now);
+        } else {
+            self.start_write(now, WriteKind::Keep, None);
+        }
+    }
+
+    /// Starts giving the held id back. Call it only once the generator stopped minting;
+    /// `last_issued_unix_ms` is the last ms it minted. Ends `Released` (or `Failed`); nothing is
+    /// held afterwards either way.
+    pub fn release(&mut self, now: i64, last_issued_unix_ms: Option<i64>) {
+        self.start_write(now, WriteKind::Release, Some(last_issued_unix_ms));
+    }
+
+    fn start_write(&mut self, now: i64, kind: WriteKind, last_issued: Option<Option<i64>>) {
+        self.abandon();
+        let Some(held) = self.held else {
+            self.unknown.clear();
+            self.op = Op::Done(if kind == WriteKind::Release { Outcome::Released } else { Outcome::Lost });
+            return;
+        };
+        let terms = self.cfg.terms;
+        let lease = held.lease();
+        let (next, deadline) = match last_issued {
+            Some(last) => {
+                self.held = None; // released from now on, whatever the store answers
+                let next = terms.released_slot(&lease, last, self.cfg.release_free_at_once);
+                (next, now.saturating_add(self.cfg.store_timeout_ms))
+            }
+            None => {
+                let end = terms.renewed_window_end(lease.window_end_unix_ms, now);
+                let next = Slot {
+                    last_updated_ms: now.max(held.slot.last_updated_ms),
+                    reserved_until_ms: end,
+                    holder: held.slot.holder,
+                };
+                if next == held.slot && self.unknown.is_empty() {
+                    // Nothing would change (a second renewal in the same ms): no write, whose
+                    // "0 rows changed" would read as a lost lease on some MySQL connections.
+                    self.op = Op::Done(Outcome::Leased(lease));
+                    return;
+                }
+                // A renewal still in flight when the window ends is abandoned there.
+                let mut deadline = now.saturating_add(self.cfg.store_timeout_ms);
+                if lease.window_end_unix_ms >= now {
+                    deadline = deadline.min(lease.window_end_unix_ms + 1);
+                }
+                (next, deadline)
+            }
+        };
+        if !next.is_storable() {
+            self.op = Op::Done(Outcome::Failed(Error::OutOfRange {
+                what: "a lease time",
+                min: 0,
+                max: crate::settings::MAX_STORE_MS as u64,
+                got: crate::error::MessageValue::into_text(next.reserved_until_ms),
+            }));
+            return;
+        }
+        let mut bases = Vec::with_capacity(1 + self.unknown.len());
+        bases.push(held.slot);
+        bases.extend(self.unknown.iter().rev().copied());
+        self.op = Op::Write(Write { id: held.generator_id, kind, deadline, next, bases, base: 0, at: now });
+    }
+
+    /// What to do next at `now`. Past a request's deadline this abandons it (a write that may
+    /// have landed is remembered) and the operation fails with `STORE_TIMEOUT`.
+    pub fn poll(&mut self, now: i64) -> Step {
+        loop {
+            let deadline = match &self.op {
+                Op::Idle => return Step::Idle,
+                Op::Done(_) => {
+                    let Op::Done(o) = core::mem::replace(&mut self.op, Op::Idle) else { unreachable!() };
+                    return Step::Done(o);
+                }
+                Op::RevokeThenClaim => {
+                    self.start_claim(now);
+                    return Step::Revoke;
+                }
+                Op::Claim(c) => c.deadline,
+                Op::Write(w) => w.deadline,
+            };
+            if now >= deadline {
+                let operation = match &self.op {
+                    Op::Claim(_) => "claiming a generator id",
+                    Op::Write(w) if w.kind == WriteKind::Release => "releasing the generator id",
+                    _ => "renewing the lease",
+                };
+                let started = match &self.op {
+                    Op::Write(w) => w.at,
+                    _ => self.claim_started,
+                };
+                self.abandon();
+                self.op = Op::Done(Outcome::Failed(Error::StoreTimeout {
+                    operation,
+                    waited_ms: now - started,
+                }));
+                continue;
+            }
+            if self.in_flight.is_some() {
+                return Step::Pending { deadline_ms: deadline };
+            }
+            if let Some(step) = self.advance(now) {
+                return step;
+            }
+        }
+    }
+
+    /// One step of the running operation; `None` to look again.
+    fn advance(&mut self, now: i64) -> Option<Step> {
+        let lease_ms = self.cfg.terms.lease_ms();
+        let max_retries = self.cfg.max_claim_retries;
+        match &mut self.op {
+            Op::Claim(c) => match c.stage {
+                ClaimStage::ReadHigh | ClaimStage::ReadLow { .. } => {
+                    let (from, to, limit) = match c.stage {
+                        ClaimStage::ReadHigh => (c.start_id, GENERATOR_ID_COUNT as u16, CLAIM_CANDIDATES),
+                        ClaimStage::ReadLow { need } => (0, c.start_id, need),
+                        _ => unreachable!(),
+                    };
+                    let free_before = now.saturating_sub(lease_ms);
+                    let deadline = c.deadline;
+                    let request = Request::ReadFree { from, to, limit, free_before_ms: free_before };
+                    Some(self.issue(request, deadline, InFlight::Read { from, to, limit, free_before }))
+                }
+                ClaimStage::Try => {
+                    if c.index < c.candidates.len() {
+                        let (id, slot) = c.candidates[c.index];
+                        let deadline = c.deadline;
+                        let (start, end) = self.cfg.terms.claim_window(slot.reserved_until_ms, now);
+                        let holder = self.token();
+                        let next = Slot { last_updated_ms: now, reserved_until_ms: end, holder };
+                        if !next.is_storable() {
+                            if let Op::Claim(c) = &mut self.op {
+                                c.index += 1;
+                            }
+                            return None;
+                        }
+                        let index = c_index(&self.op);
+                        let request = Request::CompareAndSwap { generator_id: id, expected: slot, next };
+                        return Some(self.issue(request, deadline, InFlight::Claim { index, next, start, at: now }));
+                    }
+                    // Every candidate tried (or none was free): this attempt is over.
+                    c.attempt += 1;
+                    if c.attempt > max_retries {
+                        let (saw_free, contention) = (c.saw_free, c.contention);
+                        self.op = Op::Done(Outcome::Failed(self.claim_failure(saw_free, contention)));
+                        return None;
+                    }
+                    let (lo, hi) = (self.cfg.min_retry_ms, self.cfg.max_retry_ms.max(self.cfg.min_retry_ms));
+                    let pause = lo + self.below((hi - lo + 1) as u64) as i64;
+                    let until = now.saturating_add(pause);
+                    if let Op::Claim(c) = &mut self.op {
+                        c.stage = ClaimStage::Backoff { until };
+                    }
+                    None
+                }
+                ClaimStage::Backoff { until } => {
+                    if now < until {
+                        return Some(Step::Wait { until_ms: until.min(c.deadline) });
+                    }
+                    let start_id = self.pick_start();
+                    if let Op::Claim(c) = &mut self.op {
+                        c.start_id = start_id;
+                        c.stage = ClaimStage::ReadHigh;
+                        c.candidates.clear();
+                        c.index = 0;
+                    }
+                    None
+                }
+            },
+            Op::Write(w) => {
+                if w.base < w.bases.len() {
+                    let request = Request::CompareAndSwap {
+                        generator_id: w.id,
+                        expected: w.bases[w.base],
+                        next: w.next,
+                    };
+                    let deadline = w.deadline;
+                    return Some(self.issue(request, deadline, InFlight::Write));
+                }
+                // No base matched: someone else holds the slot.
+                let kind = w.kind;
+                self.held = None;
+                self.unknown.clear();
+                self.op = match kind {
+                    WriteKind::Renew => Op::Done(Outcome::Lost),
+                    WriteKind::Keep => Op::RevokeThenClaim,
+                    WriteKind::Release => Op::Done(Outcome::Released),
+                };
+                None
+            }
+            Op::Idle | Op::Done(_) | Op::RevokeThenClaim => None,
+        }
+    }
+
+    fn claim_failure(&self, saw_free: bool, contention: bool) -> Error {
+        let group = self.cfg.schema_group.clone();
+        if contention {
+            Error::StoreContention { schema_group: group, attempts: self.cfg.max_claim_retries + 1 }
+        } else {
+            Error::GeneratorIdsExhausted { schema_group: group, contended: saw_free }
+        }
+    }
+
+    fn take_in_flight(&mut self, seq: u32) -> Option<InFlight> {
+        match self.in_flight {
+            Some((s, _, what)) if s == seq => {
+                self.in_flight = None;
+                Some(what)
+            }
+            _ => None, // an answer to a request abandoned (or never made): ignored
+        }
+    }
+
+    /// The rows a `ReadFree` request `seq` returned: `(generator_id, slot)`, with `None` for a
+    /// row whose holder is not a token this protocol writes. Rows outside the request (another
+    /// range, not free, duplicated, values no store may hold, more than asked) are dropped: a
+    /// store cannot make the machine claim a slot it did not read as free. Returns whether `seq`
+    /// was the request in flight.
+    pub fn handle_rows(&mut self, seq: u32, now: i64, rows: &[(i64, Option<Slot>)]) -> bool {
+        let Some(InFlight::Read { from, to, limit, free_before }) = self.take_in_flight(seq) else {
+            return false;
+        };
+        let order = self.cfg.order;
+        let Op::Claim(c) = &mut self.op else { return false };
+        let mut got: u16 = 0;
+        for &(id, slot) in rows {
+            if got >= limit {
+                break;
+            }
+            let Some(slot) = slot else { continue };
+            let in_range = id >= from as i64 && id < to as i64;
+            if !in_range || !slot.is_storable() || slot.last_updated_ms >= free_before {
+                continue;
+            }
+            let id = id as u16;
+            if c.candidates.iter().any(|&(i, _)| i == id) {
+                continue;
+            }
+            c.candidates.push((id, slot));
+            got += 1;
+        }
+        let read_low = matches!(c.stage, ClaimStage::ReadHigh) && got < limit && c.start_id > 0;
+        if read_low {
+            c.stage = ClaimStage::ReadLow { need: limit - got };
+            return true;
+        }
+        c.saw_free |= !c.candidates.is_empty();
+        c.stage = ClaimStage::Try;
+        c.index = 0;
+        let mut cands = core::mem::take(&mut c.candidates);
+        match order {
+            ClaimOrder::LowestFirst => cands.sort_unstable_by_key(|&(id, _)| id),
+            ClaimOrder::Spread => {
+                for i in (1..cands.len()).rev() {
+                    let j = self.below(i as u64 + 1) as usize;
+                    cands.swap(i, j);
+                }
+                // Slots whose fence is behind our clock first: one last held by a host whose clock
+                // ran ahead has a window starting in our future (still taken if nothing else is free).
+                let (mut usable, mut later): (Vec<_>, Vec<_>) =
+                    cands.into_iter().partition(|(_, s)| s.reserved_until_ms < now);
+                later.sort_by_key(|(_, s)| s.reserved_until_ms);
+                usable.append(&mut later);
+                cands = usable;
+            }
+        }
+        if let Op::Claim(c) = &mut self.op {
+            c.candidates = cands;
+        }
+        true
+    }
+
+    /// The answer to `CompareAndSwap` request `seq`: whether the slot held `expected` and now
+    /// holds `next`. Returns whether `seq` was the request in flight.
+    pub fn handle_swap(&mut self, seq: u32, now: i64, swapped: bool) -> bool {
+        let Some(what) = self.take_in_flight(seq) else { return false };
+        let _ = now;
+        match (&mut self.op, what) {
+            (Op::Claim(c), InFlight::Claim { index, next, start, at }) => {
+                if swapped {
+                    let id = c.candidates[index].0;
+                    let held = Held { generator_id: id, slot: next, window_start: start, renewed_at: at };
+                    self.held = Some(held);
+                    self.unknown.clear();
+                    self.op = Op::Done(Outcome::Leased(held.lease()));
+                } else {
+                    c.index += 1; // taken under us: the next candidate
+                }
+            }
+            (Op::Write(w), InFlight::Write) => {
+                if !swapped {
+                    w.base += 1;
+                } else if w.kind == WriteKind::Release {
+                    self.unknown.clear();
+                    self.op = Op::Done(Outcome::Released);
+                } else if let Some(h) = &mut self.held {
+                    h.slot = w.next;
+                    h.renewed_at = w.at;
+                    let lease = h.lease();
+                    self.unknown.clear();
+                    self.op = Op::Done(Outcome::Leased(lease));
+                }
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// Request `seq` failed. `contention`: the store says a retry can succeed (serialization
+    /// failure, deadlock, busy): a claim pauses and tries again; anything else ends the operation
+    /// (`DATABASE_ERROR`; the caller attaches the store's error). A write that failed in flight may
+    /// still have landed: it is remembered. Returns whether `seq` was the request in flight.
+    pub fn handle_failure(&mut self, seq: u32, now: i64, contention: bool) -> bool {
+        let Some(what) = self.take_in_flight(seq) else { return false };
+        let _ = now;
+        match (&mut self.op, what) {
+            (Op::Claim(c), _) if contention => {
+                c.contention = true;
+                c.index = c.candidates.len(); // end this attempt: pause, read again
+                c.stage = ClaimStage::Try;
+            }
+            (Op::Claim(_), _) => {
+                self.op = Op::Done(Outcome::Failed(Error::StoreFailed { operation: "claiming a generator id" }));
+            }
+            (Op::Write(w), _) => {
+                let (kind, next) = (w.kind, w.next);
+                let operation = if kind == WriteKind::Release {
+                    "releasing the generator id"
+                } else {
+                    self.remember_unknown(next);
+                    "renewing the lease"
+                };
+                self.op = Op::Done(Outcome::Failed(Error::StoreFailed { operation }));
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// Runs the operation started last against a store that answers at once (the in-memory
+    /// manifest, tests), at one instant. A `Revoke` on the way needs no action: nothing mints
+    /// between the steps.
+    pub fn run_sync(&mut self, now: i64, store: &mut impl SyncStore) -> Outcome {
+        loop {
+            match self.poll(now) {
+                Step::Idle => return Outcome::Failed(Error::StoreFailed { operation: "running an operation that was never started" }),
+                Step::Done(o) => return o,
+                Step::Revoke | Step::Pending { .. } => {}
+                Step::Wait { until_ms } => {
+                    // No time passes here: a pause ends at once (a store that answers at once
+                    // has no contention to wait out).
+                    let _ = until_ms;
+                    if let Op::Claim(c) = &mut self.op {
+                        c.stage = ClaimStage::Backoff { until: now };
+                    }
+                }
+                Step::Io { seq, request, .. } => match request {
+                    Request::ReadFree { from, to, limit, free_before_ms } => {
+                        let rows = store.read_free(from, to, limit, free_before_ms);
+                        self.handle_rows(seq, now, &rows);
+                    }
+                    Request::CompareAndSwap { generator_id, expected, next } => {
+                        let swapped = store.compare_and_swap(generator_id, &expected, &next);
+                        self.handle_swap(seq, now, swapped);
+                    }
+                },
+            }
+        }
+    }
+
+
+    fn issue(&mut self, request: Request, deadline: i64, what: InFlight) -> Step {
+        self.seq = self.seq.wrapping_add(1);
+        self.in_flight = Some((self.seq, deadline, what));
+        Step::Io { seq: self.seq, request, deadline_ms: deadline }
+    }
+}
+
+fn c_index(op: &Op) -> usize {
+    match op {
+        Op::Claim(c) => c.index,
+        _ => 0,
+    }
+}
+
+/// A store that answers at once (the in-memory manifest; simulations).
+pub trait SyncStore {
+    /// See [`Request::ReadFree`]: `(generator_id, slot)` rows.
+    fn read_free(&mut self, from: u16, to: u16, limit: u16, free_before_ms: i64) -> Vec<(i64, Option<Slot>)>;
+    /// See [`Request::CompareAndSwap`].
+    fn compare_and_swap(&mut self, generator_id: u16, expected: &Slot, next: &Slot) -> bool;
+}
