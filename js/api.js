@@ -4,6 +4,8 @@ export { SimpleSyncer } from "./simple-syncer.js";
 export { SnowfallError } from "./errors.js";
 export { decodeGuid, guidRange } from "./decode.js";
 export { DatabaseSyncer } from "./database/syncer.js";
+export { LeaseSession, openSession } from "./lease/session.js";
+export { SqlStore } from "./stores/sql.js";
 export { fromPg, fromMysql2, fromBetterSqlite3, fromD1 } from "./database/adapters.js";
 
 /** The default epoch, 2020-01-01T00:00:00Z. */

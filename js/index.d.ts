@@ -14,7 +14,8 @@ export type SnowfallErrorCode =
   | "INVALID_TYPE" | "OUT_OF_RANGE" | "INVALID_SCHEMA_GROUP_NAME" | "SCHEMA_GROUP_EXISTS"
   | "SCHEMA_GROUP_NOT_FOUND" | "EPOCH_IN_FUTURE" | "GENERATOR_IDS_EXHAUSTED" | "CLOCK_BEFORE_EPOCH"
   | "CLOCK_MOVED_BACKWARDS" | "CLOCK_STALLED" | "INVALID_CLOCK_READING" | "TIMESTAMP_OVERFLOW"
-  | "LEASE_EXPIRED" | "LEASE_LOST" | "GENERATOR_CLOSED" | "DATABASE_ERROR" | "INVALID_SYNCER";
+  | "LEASE_EXPIRED" | "LEASE_LOST" | "GENERATOR_CLOSED" | "DATABASE_ERROR" | "INVALID_SYNCER"
+  | "STORE_TIMEOUT" | "CLOCK_SKEW" | "STORE_CHECK_FAILED";
 
 export class SnowfallError extends Error {
   constructor(code: SnowfallErrorCode | string, message: string, options?: { cause?: unknown });
@@ -61,26 +62,87 @@ export interface Lease {
   windowEndUnixMs: number;
 }
 
-/** One generator's connection to a schema group's manifest (what a custom syncer implements). */
-export interface SyncerSession {
+/** One slot of a manifest as a store keeps it (docs/PROTOCOL.md). */
+export interface StoreSlot {
+  /** Unix ms of the holder's last claim or renewal (backdated by a release); a safe integer. */
+  lastUpdatedMs: number;
+  /** The end of the last window saved for this generator id (Unix ms, inclusive); a safe integer. */
+  reservedUntilMs: number;
+  /** The holder's token: "" for nobody, else 36 characters (8-4-4-4-12 lowercase hex). */
+  holder: string;
+}
+
+/** A schema group's settings, as a store keeps them. */
+export interface StoreGroup {
+  schemaGroupName?: string;
+  livelinessProbeS: number;
+  epochUnixMs?: number;
+  maxClaimRetries?: number;
+  minMsBetweenClaimRetries?: number;
+  maxMsBetweenClaimRetries?: number;
+}
+
+/**
+ * Where leases are kept: I/O only, every lease rule is the core's (docs/PROTOCOL.md). Check one with
+ * `checkStore` from "snowfall-wasm/testing". Errors with `contention: true` are retried by claims.
+ */
+export interface Store {
+  /** The group's settings, or null when the group does not exist. */
+  readGroup(): Promise<StoreGroup | null>;
+  /** Up to `limit` slots with from <= generatorId < to and lastUpdatedMs < freeBeforeMs, by id (never-written slots: 0, 0, ""). */
+  readFreeSlots(request: { from: number; to: number; limit: number; freeBeforeMs: number }): Promise<(StoreSlot & { generatorId: number })[]>;
+  /** Writes `next` into the slot if and only if it holds exactly `expected` (all three fields); resolves whether it did. */
+  compareAndSwap(request: { generatorId: number; expected: StoreSlot; next: StoreSlot }): Promise<boolean>;
+  /** Creates the group (used by checkStore and the syncers' createSchemaGroup). */
+  createGroup?(group: StoreGroup): Promise<unknown>;
+  /** The store's own clock (Unix ms): opening refuses a host clock too far from it (CLOCK_SKEW). */
+  now?(): Promise<number>;
+}
+
+/** One holder's lease session on a store (the core's lease protocol, driven with deadlines). */
+export class LeaseSession {
+  readonly schemaGroupName: string;
   readonly epochUnixMs: number;
   readonly livelinessProbeMs: number;
-  /** Reserves a free generator id by compare-and-swap; its window starts after the slot's last one. */
+  readonly storeTimeoutMs: number;
+  /** The lease the store last confirmed, or null. */
+  readonly lease: Lease | null;
+  /** When the next renewal is due (Unix ms), NaN without a lease. */
+  readonly renewalDue: number;
+  /** Store calls made. */
+  readonly statements: number;
+  /** Claims a free generator id (GENERATOR_IDS_EXHAUSTED, STORE_TIMEOUT, DATABASE_ERROR). */
   claim(): Promise<Lease>;
-  /** Extends the held lease by compare-and-swap; rejects (LEASE_LOST) if it was taken over. */
+  /** Extends the held lease; rejects LEASE_LOST if it was taken over. */
   renew(): Promise<Lease>;
+  /** Renews, or (lost) calls onRevoke and claims another id. */
+  keep(onRevoke?: () => void): Promise<Lease>;
   /** Frees the generator id; `lastIssuedUnixMs` (-1 if none) bounds what this holder minted. */
-  release(lastIssuedUnixMs: number): Promise<void>;
+  release(lastIssuedUnixMs?: number): Promise<void>;
 }
+
+/** Options of a session on a store: every store call has a deadline. */
+export interface SessionOptions {
+  /** The deadline of every store operation, ms (default 10000, 1..600000). */
+  storeTimeoutMs?: number;
+  /** How far the store's clock may be from the host's when opening, ms (default: one liveliness probe). */
+  maxClockSkewMs?: number;
+  clock?: () => number;
+}
+
+/** Opens a session on the schema group a store holds (what Snowfall.create({ store }) runs). */
+export function openSession(store: Store, options?: SessionOptions): Promise<LeaseSession>;
 
 /** A pluggable syncer: anything that opens sessions on a schema group. */
 export interface Syncer<O = any> {
-  open(options: O): Promise<SyncerSession>;
+  open(options: O): Promise<LeaseSession>;
 }
 
-export interface CreateOptions extends GeneratorOptions {
+export interface CreateOptions extends GeneratorOptions, SessionOptions {
   /** SimpleSyncer (default), DatabaseSyncer, or your own Syncer. */
   syncer?: typeof SimpleSyncer | Syncer;
+  /** Your own store (docs/PROTOCOL.md); takes the place of `syncer`. */
+  store?: Store;
   /** For DatabaseSyncer: the database, from fromPg / fromMysql2 / fromBetterSqlite3 / fromD1. */
   database?: Database;
   /** Renew in the background with timers (default true where setTimeout exists). */
@@ -151,17 +213,16 @@ export interface DatabaseSchemaGroupProperties {
   maxMsBetweenClaimRetries: number;
 }
 
-export interface DatabaseGroupOptions {
+export interface DatabaseGroupOptions extends SessionOptions {
   database: Database;
   schemaGroupName?: string;
-  clock?: () => number;
 }
 
 export class DatabaseSyncer {
   /** Creates the group's two tables (once per group and database). */
   static createSchemaGroup(options: DatabaseSchemaGroupOptions): Promise<DatabaseSchemaGroupProperties>;
   /** Opens a lease session (what `Snowfall.create({ syncer: DatabaseSyncer })` calls). */
-  static open(options: DatabaseGroupOptions): Promise<SyncerSession>;
+  static open(options: DatabaseGroupOptions): Promise<LeaseSession>;
   /** The group's settings and its live slots, for monitoring. */
   static status(options: DatabaseGroupOptions): Promise<DatabaseSchemaGroupProperties & {
     slotCount: number;

@@ -3,7 +3,8 @@
 import { Generator } from "./snowfall_wasm.js";
 import { SnowfallError } from "./errors.js";
 import { SimpleSyncer } from "./simple-syncer.js";
-import { LeaseKeeper } from "./database/lease-keeper.js";
+import { LeaseKeeper } from "./lease/keeper.js";
+import { openSession } from "./lease/session.js";
 import { decodeGuid } from "./decode.js";
 import { copyU64s, copyU64sInto } from "./wasm-memory.js";
 
@@ -62,11 +63,16 @@ export class Snowfall {
   static async create(options) {
     const opts = checkOptions(options);
     const syncer = opts.syncer ?? SimpleSyncer;
-    if (syncer === SimpleSyncer) return new Snowfall(opts);
-    if (typeof syncer.open !== "function") {
-      throw new SnowfallError("INVALID_SYNCER", "syncer must be SimpleSyncer or an object with an async open(options) method (see DatabaseSyncer)");
+    let session;
+    if (opts.store !== undefined) {
+      session = await openSession(opts.store, opts); // a custom store (docs/PROTOCOL.md)
+    } else if (syncer === SimpleSyncer) {
+      return new Snowfall(opts);
+    } else if (typeof syncer?.open === "function") {
+      session = await syncer.open(opts);
+    } else {
+      throw new SnowfallError("INVALID_SYNCER", "syncer must be SimpleSyncer, DatabaseSyncer, or a syncer with an async open(options); to bring your own storage pass { store } (see the store interface in docs/PROTOCOL.md)");
     }
-    const session = await syncer.open(opts);
     const core = Generator.external({
       epochStartDate: session.epochUnixMs,
       clock: opts.clock,

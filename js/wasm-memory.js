@@ -17,3 +17,8 @@ export function copyU64s(address, count) {
 export function copyU64sInto(address, target) {
   target.set(new BigUint64Array(memory.buffer, address, target.length));
 }
+
+/** A view of `count` f64 values at `address` in wasm memory (valid until wasm memory grows). */
+export function wasmF64s(address, count) {
+  return new Float64Array(memory.buffer, address, count);
+}

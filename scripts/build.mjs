@@ -89,6 +89,7 @@ const published = {
       node: { import: "./node.mjs", require: "./node.cjs" },
       default: "./browser.mjs",
     },
+    "./testing": { types: "./testing.d.ts", default: "./testing.js" },
     "./package.json": "./package.json",
   },
   engines: meta.engines,

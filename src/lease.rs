@@ -132,6 +132,27 @@ impl LeaseTerms {
     }
 }
 
+/// Whether a session may open against a store whose clock read `store_now` between the host's
+/// readings `host_before` and `host_after`: the skew (less what the round trip leaves uncertain)
+/// must not exceed `bound_ms`. A host behind by more than a probe would see its ids look free to
+/// others before each renewal, and be taken again and again (fenced, but churning); Twitter's
+/// Snowflake likewise refused to start past a bound.
+///
+/// ```
+/// use snowfall_wasm::check_store_clock;
+/// assert!(check_store_clock(1_000, 1_500, 1_010, 5_000).is_ok());
+/// assert_eq!(check_store_clock(1_000, 9_000, 1_010, 5_000).unwrap_err().code(), "CLOCK_SKEW");
+/// ```
+pub fn check_store_clock(host_before: i64, store_now: i64, host_after: i64, bound_ms: i64) -> Result<(), crate::Error> {
+    let mid = host_before + (host_after - host_before) / 2;
+    let uncertainty = (host_after - host_before).abs() / 2 + 1;
+    let skew = store_now - mid;
+    if skew.abs() > bound_ms + uncertainty {
+        return Err(crate::Error::ClockSkew { skew_ms: skew, bound_ms });
+    }
+    Ok(())
+}
+
 /// Something that keeps a generator's lease alive synchronously (the in-memory syncer, which runs
 /// [`crate::LeaseMachine`] against a store that answers at once). Stores that need I/O are driven
 /// from the outside instead, and hand leases in through [`crate::Generator::adopt_lease`].

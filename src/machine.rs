@@ -431,8 +431,10 @@ impl LeaseMachine {
             let deadline = match &self.op {
                 Op::Idle => return Step::Idle,
                 Op::Done(_) => {
-                    let Op::Done(o) = core::mem::replace(&mut self.op, Op::Idle) else { unreachable!() };
-                    return Step::Done(o);
+                    if let Op::Done(o) = core::mem::replace(&mut self.op, Op::Idle) {
+                        return Step::Done(o);
+                    }
+                    return Step::Idle;
                 }
                 Op::RevokeThenClaim => {
                     self.start_claim(now);
@@ -442,6 +444,22 @@ impl LeaseMachine {
                 Op::Write(w) => w.deadline,
             };
             if now >= deadline {
+                self.time_out(now);
+                continue;
+            }
+            if self.in_flight.is_some() {
+                return Step::Pending { deadline_ms: deadline };
+            }
+            if let Some(step) = self.advance(now) {
+                return step;
+            }
+        }
+    }
+
+    /// Ends the running operation with `STORE_TIMEOUT` (a write in flight is remembered).
+    fn time_out(&mut self, now: i64) {
+        {
+            {
                 let operation = match &self.op {
                     Op::Claim(_) => "claiming a generator id",
                     Op::Write(w) if w.kind == WriteKind::Release => "releasing the generator id",
@@ -456,13 +474,28 @@ impl LeaseMachine {
                     operation,
                     waited_ms: now - started,
                 }));
-                continue;
             }
-            if self.in_flight.is_some() {
-                return Step::Pending { deadline_ms: deadline };
+        }
+    }
+
+    /// The driver's own timer says request `seq` passed its deadline (a clock handed in may be
+    /// frozen, as in Cloudflare Workers, and never reach it): the operation ends with
+    /// `STORE_TIMEOUT`, as when `poll` sees the deadline pass. Returns whether `seq` was in flight.
+    pub fn handle_timeout(&mut self, seq: u32, now: i64) -> bool {
+        match self.in_flight {
+            Some((s, _, _)) if s == seq => {
+                self.time_out(now);
+                true
             }
-            if let Some(step) = self.advance(now) {
-                return step;
+            _ => false,
+        }
+    }
+
+    /// The driver's timer says the pause of a [`Step::Wait`] is over (whatever a frozen clock says).
+    pub fn wake(&mut self, now: i64) {
+        if let Op::Claim(c) = &mut self.op {
+            if let ClaimStage::Backoff { until } = c.stage {
+                c.stage = ClaimStage::Backoff { until: until.min(now) };
             }
         }
     }
@@ -612,7 +645,7 @@ impl LeaseMachine {
         c.index = 0;
         let mut cands = core::mem::take(&mut c.candidates);
         match order {
-            ClaimOrder::LowestFirst => cands.sort_unstable_by_key(|&(id, _)| id),
+            ClaimOrder::LowestFirst => insertion_sort_by_key(&mut cands, |&(id, _)| id as i64),
             ClaimOrder::Spread => {
                 for i in (1..cands.len()).rev() {
                     let j = self.below(i as u64 + 1) as usize;
@@ -620,11 +653,10 @@ impl LeaseMachine {
                 }
                 // Slots whose fence is behind our clock first: one last held by a host whose clock
                 // ran ahead has a window starting in our future (still taken if nothing else is free).
-                let (mut usable, mut later): (Vec<_>, Vec<_>) =
-                    cands.into_iter().partition(|(_, s)| s.reserved_until_ms < now);
-                later.sort_by_key(|(_, s)| s.reserved_until_ms);
-                usable.append(&mut later);
-                cands = usable;
+                // (A stable insertion sort: at most 16 rows, and the library sorts cost kilobytes of wasm.)
+                insertion_sort_by_key(&mut cands, |&(_, s)| {
+                    if s.reserved_until_ms < now { i64::MIN } else { s.reserved_until_ms }
+                });
             }
         }
         if let Op::Claim(c) = &mut self.op {
@@ -713,9 +745,7 @@ impl LeaseMachine {
                     // No time passes here: a pause ends at once (a store that answers at once
                     // has no contention to wait out).
                     let _ = until_ms;
-                    if let Op::Claim(c) = &mut self.op {
-                        c.stage = ClaimStage::Backoff { until: now };
-                    }
+                    self.wake(now);
                 }
                 Step::Io { seq, request, .. } => match request {
                     Request::ReadFree { from, to, limit, free_before_ms } => {
@@ -736,6 +766,17 @@ impl LeaseMachine {
         self.seq = self.seq.wrapping_add(1);
         self.in_flight = Some((self.seq, deadline, what));
         Step::Io { seq: self.seq, request, deadline_ms: deadline }
+    }
+}
+
+/// Sorts a handful of rows, stably.
+fn insertion_sort_by_key<T: Copy>(v: &mut [T], key: impl Fn(&T) -> i64) {
+    for i in 1..v.len() {
+        let mut j = i;
+        while j > 0 && key(&v[j - 1]) > key(&v[j]) {
+            v.swap(j - 1, j);
+            j -= 1;
+        }
     }
 }
 

@@ -246,7 +246,7 @@ impl MemoryKeeper {
         match outcome {
             Outcome::Leased(lease) => Ok((MemoryKeeper { group, machine }, lease)),
             Outcome::Failed(e) => Err(e),
-            Outcome::Lost | Outcome::Released => unreachable!("a claim ends leased or failed"),
+            Outcome::Lost | Outcome::Released => Err(Error::LeaseExpired { generator_id: None, window_end_unix_ms: i64::MIN }),
         }
     }
 }
@@ -263,7 +263,7 @@ impl LeaseKeeper for MemoryKeeper {
         match self.group.borrow_mut().run(&mut self.machine, now_unix_ms) {
             Outcome::Leased(lease) => Ok(lease),
             Outcome::Failed(e) => Err(e),
-            Outcome::Lost | Outcome::Released => unreachable!("keep ends leased or failed"),
+            Outcome::Lost | Outcome::Released => Err(Error::LeaseExpired { generator_id: None, window_end_unix_ms: i64::MIN }),
         }
     }
 

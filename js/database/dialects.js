@@ -95,15 +95,21 @@ export function statementsFor(dialect, group) {
     ],
 
     /**
-     * Up to `limit` free slots from a starting id upwards (`from`) or below it (`below`), by the
-     * primary key, so a claim reads a few index entries rather than the whole manifest.
-     * Params: start id, free-before (unix ms: a slot is free when last_updated_ms < it).
+     * Up to `limit` free slots in a range of ids, by the primary key, so a claim reads a few index
+     * entries rather than the whole manifest. Params: from id (inclusive), to id (exclusive),
+     * free-before (unix ms: a slot is free when last_updated_ms < it).
      */
-    selectFree: (direction, limit) => sql(
+    selectFree: (limit) => sql(
       `SELECT generator_id, last_updated_ms, reserved_until_ms, holder FROM ${manifest} ` +
-      `WHERE generator_id ${direction === "from" ? ">=" : "<"} ? AND last_updated_ms < ? ` +
-      `ORDER BY generator_id LIMIT ${Math.trunc(limit)}`,
+      "WHERE generator_id >= ? AND generator_id < ? AND last_updated_ms < ? " +
+      `ORDER BY generator_id LIMIT ${Math.max(1, Math.trunc(limit))}`,
     ),
+
+    /** The database's clock in Unix ms (no params). */
+    now:
+      dialect === "postgres" ? "SELECT CAST(FLOOR(EXTRACT(EPOCH FROM clock_timestamp()) * 1000) AS BIGINT) AS now"
+        : mysql ? "SELECT CAST(FLOOR(UNIX_TIMESTAMP(NOW(3)) * 1000) AS SIGNED) AS now"
+          : "SELECT CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) AS now",
 
     /**
      * The one write of the protocol: a single-row compare-and-swap of a slot. Claim, renew and

@@ -4,6 +4,7 @@
 mod convert;
 mod generator;
 mod groups;
+mod session;
 
 // For `crate::wasm_exports` (the wasm tests).
 pub use generator::WasmGenerator;

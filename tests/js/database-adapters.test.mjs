@@ -2,7 +2,9 @@
 // expiry, exhaustion at 4096. Time is a manual clock handed to the syncer, so "expiry" is instant.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { DatabaseSyncer } from "../../js/database/syncer.js";
+import { sf, ANY_SKEW } from "./helpers/package.mjs";
+
+const { DatabaseSyncer } = sf;
 import { statementsFor } from "../../js/database/dialects.js";
 import { KINDS, manualClock, openDatabase, uniqueGroup } from "./helpers/databases.mjs";
 
@@ -61,7 +63,7 @@ for (const kind of KINDS) {
     test("claim, renew, expiry and takeover with a fenced window, lost lease, release, reclaim", async () => {
       const { schemaGroupName, stmts } = await newGroup();
       const clock = manualClock();
-      const a = await DatabaseSyncer.open({ schemaGroupName, database: db.database, clock });
+      const a = await DatabaseSyncer.open({ schemaGroupName, database: db.database, clock, ...ANY_SKEW });
       assert.equal(a.livelinessProbeMs, PROBE_MS);
       assert.equal(a.epochUnixMs, Date.UTC(2020, 0, 1));
 
@@ -82,7 +84,7 @@ for (const kind of KINDS) {
 
       // a goes silent past two probes; b may take its id, and b's window starts after a's.
       clock.advance(2 * PROBE_MS + 1);
-      const b = await DatabaseSyncer.open({ schemaGroupName, database: db.database, clock });
+      const b = await DatabaseSyncer.open({ schemaGroupName, database: db.database, clock, ...ANY_SKEW });
       await holdAllBut(stmts, l1.generatorId, clock());
       const l3 = await b.claim();
       assert.equal(l3.generatorId, l1.generatorId);
@@ -98,7 +100,7 @@ for (const kind of KINDS) {
       assert.deepEqual([row.last_updated_ms, row.reserved_until_ms, row.holder], [l3.windowStartUnixMs + 5 - 2 * PROBE_MS, l3.windowStartUnixMs + 5, ""]);
       assert.equal(b.lease, null);
 
-      const c = await DatabaseSyncer.open({ schemaGroupName, database: db.database, clock });
+      const c = await DatabaseSyncer.open({ schemaGroupName, database: db.database, clock, ...ANY_SKEW });
       await holdAllBut(stmts, l1.generatorId, clock());
       assert.equal(clock(), l3.windowStartUnixMs, "b's window started in this clock's present");
       await assert.rejects(c.claim(), { code: "GENERATOR_IDS_EXHAUSTED" }, "not free before the clock passed b's last ms");
@@ -151,7 +153,7 @@ for (const kind of KINDS) {
         },
       };
       const clock = manualClock();
-      const s = await DatabaseSyncer.open({ schemaGroupName, database, clock });
+      const s = await DatabaseSyncer.open({ schemaGroupName, database, clock, ...ANY_SKEW });
       const lease = await s.claim();
       clock.advance(1000);
       mode = "reply-lost"; // this write lands, its reply does not
@@ -185,7 +187,7 @@ for (const kind of KINDS) {
           },
         };
         const clock = manualClock();
-        const s = await DatabaseSyncer.open({ schemaGroupName, database, clock });
+        const s = await DatabaseSyncer.open({ schemaGroupName, database, clock, ...ANY_SKEW });
         const lease = await s.claim();
         clock.advance(1000);
         let open;
@@ -208,7 +210,7 @@ for (const kind of KINDS) {
     test("a renewal after expiry still works if nobody took the id", async () => {
       const { schemaGroupName } = await newGroup();
       const clock = manualClock();
-      const a = await DatabaseSyncer.open({ schemaGroupName, database: db.database, clock });
+      const a = await DatabaseSyncer.open({ schemaGroupName, database: db.database, clock, ...ANY_SKEW });
       const l1 = await a.claim();
       clock.advance(10 * PROBE_MS);
       const l2 = await a.renew();

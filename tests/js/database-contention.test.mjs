@@ -7,7 +7,10 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { DatabaseSyncer } from "../../js/database/syncer.js";
+import { sf } from "./helpers/package.mjs";
+import { installedPackage } from "../runtimes/pack.mjs";
+
+const { DatabaseSyncer } = sf;
 import { openDatabase, tempDir, uniqueGroup } from "./helpers/databases.mjs";
 import { mariadbUrl, postgresUrl } from "./helpers/servers.mjs";
 
@@ -28,10 +31,12 @@ for (const kind of ["sqlite", "postgres", "mysql"]) {
       const group = uniqueGroup(`cont_${kind}`);
       await DatabaseSyncer.createSchemaGroup({ schemaGroupName: group, database: db.database, livelinessProbeS: 60 });
       const url = kind === "sqlite" ? file : kind === "postgres" ? postgresUrl() : mariadbUrl();
+      const { packageDir, packageJson } = await installedPackage();
+      const entry = join(packageDir, packageJson.exports["."].node.import);
       const startAt = Date.now() + 3000; // time for every process to load and connect
       try {
         const outs = await Promise.all(Array.from({ length: PROCESSES }, () =>
-          run(process.execPath, [WORKER, JSON.stringify({ kind, url, group, claimers: CLAIMERS, startAt })], { timeout: 90_000 })));
+          run(process.execPath, [WORKER, JSON.stringify({ entry, kind, url, group, claimers: CLAIMERS, startAt })], { timeout: 90_000 })));
         const results = outs.map(({ stdout }) => JSON.parse(stdout.trim().split("\n").at(-1)));
         const errors = results.flatMap((r) => r.errors);
         assert.deepEqual(errors, [], "every claim succeeds");

@@ -4,7 +4,10 @@
 // epoch_start_ms in seconds) opening and working, side by side with a Python-style holder.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { DatabaseSyncer, MAX_SCHEMA_GROUP_NAME_LENGTH } from "../../js/database/syncer.js";
+import { MAX_SCHEMA_GROUP_NAME_LENGTH } from "../../js/stores/sql.js";
+import { sf } from "./helpers/package.mjs";
+
+const { DatabaseSyncer } = sf;
 import { statementsFor } from "../../js/database/dialects.js";
 import { fromBetterSqlite3 } from "../../js/database/adapters.js";
 import { KINDS, openDatabase, tempDir, uniqueGroup } from "./helpers/databases.mjs";

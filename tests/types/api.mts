@@ -4,7 +4,9 @@ import {
   Snowfall, SimpleSyncer, decodeGuid, guidRange, SnowfallError, DEFAULT_EPOCH,
   DatabaseSyncer, fromPg, fromMysql2, fromBetterSqlite3, fromD1,
 } from "snowfall-wasm";
-import type { DecodedGuid, Database, SyncerSession, Lease, Syncer, SnowfallErrorCode } from "snowfall-wasm";
+import type { DecodedGuid, Database, Lease, Store, SnowfallErrorCode } from "snowfall-wasm";
+import { LeaseSession, openSession } from "snowfall-wasm";
+import { checkStore } from "snowfall-wasm/testing";
 
 // Exact type equality: fails to compile unless A and B are the same type.
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
@@ -63,7 +65,7 @@ try {
 async function databaseUsage(db: Database, pgPool: unknown, mysqlPool: unknown, sqlite: unknown, d1: unknown): Promise<bigint> {
   const adapters: Database[] = [fromPg(pgPool), fromMysql2(mysqlPool), fromBetterSqlite3(sqlite), fromD1(d1)];
   await DatabaseSyncer.createSchemaGroup({ database: db, schemaGroupName: "orders", ifNotExists: true });
-  const session: SyncerSession = await DatabaseSyncer.open({ database: db, schemaGroupName: "orders" });
+  const session: LeaseSession = await DatabaseSyncer.open({ database: db, schemaGroupName: "orders" });
   const lease: Lease = await session.claim();
   const g = await Snowfall.create({ syncer: DatabaseSyncer, database: adapters[0], schemaGroupName: "orders", timers: false });
   await g.ready();
@@ -73,20 +75,29 @@ async function databaseUsage(db: Database, pgPool: unknown, mysqlPool: unknown, 
   return out;
 }
 
-// A custom syncer is just an object with open().
-const custom: Syncer<{ schemaGroupName?: string }> = {
-  async open() {
-    const lease: Lease = { generatorId: 1, windowStartUnixMs: 0, windowEndUnixMs: 1 };
-    return {
-      epochUnixMs: 0,
-      livelinessProbeMs: 5000,
-      claim: async () => lease,
-      renew: async () => lease,
-      release: async (_lastIssuedUnixMs: number) => {},
-    };
+// A custom store: I/O only (docs/PROTOCOL.md).
+const slots = new Map<number, { lastUpdatedMs: number; reservedUntilMs: number; holder: string }>();
+const custom: Store = {
+  async readGroup() { return { livelinessProbeS: 5, epochUnixMs: 0 }; },
+  async readFreeSlots({ from, to, limit, freeBeforeMs }) {
+    const out = [];
+    for (let id = from; id < to && out.length < limit; id++) {
+      const s = slots.get(id) ?? { lastUpdatedMs: 0, reservedUntilMs: 0, holder: "" };
+      if (s.lastUpdatedMs < freeBeforeMs) out.push({ generatorId: id, ...s });
+    }
+    return out;
+  },
+  async compareAndSwap({ generatorId, expected, next }) {
+    const s = slots.get(generatorId) ?? { lastUpdatedMs: 0, reservedUntilMs: 0, holder: "" };
+    if (s.lastUpdatedMs !== expected.lastUpdatedMs || s.reservedUntilMs !== expected.reservedUntilMs || s.holder !== expected.holder) return false;
+    slots.set(generatorId, next);
+    return true;
   },
 };
-const fromCustom: Promise<Snowfall> = Snowfall.create({ syncer: custom });
+const fromCustom: Promise<Snowfall> = Snowfall.create({ store: custom, storeTimeoutMs: 5000 });
+const opened: Promise<LeaseSession> = openSession(custom, { maxClockSkewMs: 1000 });
+const checked: Promise<string[]> = checkStore(() => custom);
+void [opened, checked];
 
 const closing: Promise<void> = gen.close();
 void byDefault.close();

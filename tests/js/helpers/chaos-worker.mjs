@@ -96,7 +96,10 @@ async function create(database) {
   const deadline = Date.now() + (cfg.createDeadlineMs ?? 0);
   for (;;) {
     try {
-      return await sf.Snowfall.create({ syncer: sf.DatabaseSyncer, schemaGroupName: cfg.group, database, clock, ...(cfg.onDemand ? { timers: false } : {}) });
+      // A skewed process opts out of the clock check at open (its point is that fencing holds
+      // whatever the skew; the check itself is tested in lease-keeper and adapters).
+      const skewOk = skew === 0 ? {} : { maxClockSkewMs: 86_400_000 };
+      return await sf.Snowfall.create({ syncer: sf.DatabaseSyncer, schemaGroupName: cfg.group, database, clock, ...skewOk, ...(cfg.onDemand ? { timers: false } : {}) });
     } catch (err) {
       if (err?.code !== "GENERATOR_IDS_EXHAUSTED" || Date.now() >= deadline) throw err;
       await sleep(100 + Math.floor(Math.random() * 100));

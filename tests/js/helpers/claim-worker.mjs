@@ -1,11 +1,12 @@
 // One OS process of the contention test: opens `claimers` lease sessions on one group, waits for a
 // shared start time, then has them all claim at once. Prints one JSON line:
 //   { ids: [generatorId...], latenciesMs: [...], statements, errors: [code...] }
-//   node claim-worker.mjs '{"kind":"postgres","url":"...","group":"g","claimers":64,"startAt":<unix ms>}'
-import { DatabaseSyncer } from "../../../js/database/syncer.js";
-import { fromBetterSqlite3, fromMysql2, fromPg } from "../../../js/database/adapters.js";
+//   node claim-worker.mjs '{"entry":"<installed node.mjs>","kind":"postgres","url":"...","group":"g","claimers":64,"startAt":<unix ms>}'
+import { pathToFileURL } from "node:url";
 
 const cfg = JSON.parse(process.argv[2]);
+// The package as installed for the tests (cfg.entry: its Node ESM entry).
+const { DatabaseSyncer, fromBetterSqlite3, fromMysql2, fromPg } = await import(pathToFileURL(cfg.entry).href);
 setTimeout(() => process.exit(3), 120_000).unref(); // never outlive a broken test
 
 async function connect() {
