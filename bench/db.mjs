@@ -16,6 +16,8 @@
 //
 // Options (env): BENCH_DB_KINDS=sqlite,postgres,mysql  BENCH_DB_N (sequential claims, default 300)
 // BENCH_DB_PROCS (4) BENCH_DB_CLAIMERS (32) BENCH_DB_CONTENTION_S (3) BENCH_DB_IDS_S (4)
+// BENCH_DB_BASELINE=<a built pkg/ of another version, e.g. 0.1.0>: claim and renewal latency are
+// also measured with it, in alternating rounds on the same group, and printed side by side.
 import { execFileSync, fork } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -44,13 +46,12 @@ const ms = (x) => (x < 1 ? x.toFixed(3) : x < 10 ? x.toFixed(2) : x.toFixed(1));
 const int = (x) => Math.round(x).toLocaleString("en-US");
 
 // ---------------------------------------------------------------- the package (snapshot of pkg/)
-function snapshotPackage() {
-  const src = join(ROOT, "pkg");
+function snapshotPackage(src = join(ROOT, "pkg"), tag = "pkg") {
   for (let attempt = 0; attempt < 30; attempt++) {
     try {
       const meta = JSON.parse(readFileSync(join(src, "package.json"), "utf8"));
       const rel = meta.exports["."].node.import;
-      const snap = join(ROOT, ".tmp", `bench-db-pkg-${process.pid}`);
+      const snap = join(ROOT, ".tmp", `bench-db-${tag}-${process.pid}`);
       rmSync(snap, { recursive: true, force: true });
       mkdirSync(dirname(snap), { recursive: true });
       cpSync(src, snap, { recursive: true });
@@ -142,15 +143,20 @@ if (process.argv[2] === "--child") {
 async function main() {
   const entry = snapshotPackage();
   const sf = await import(pathToFileURL(entry).href);
+  const baseline = env.BENCH_DB_BASELINE ? await import(pathToFileURL(snapshotPackage(env.BENCH_DB_BASELINE, "baseline")).href) : null;
+  const baselineVersion = env.BENCH_DB_BASELINE ? JSON.parse(readFileSync(join(env.BENCH_DB_BASELINE, "package.json"), "utf8")).version : null;
   const tmp = mkdtempSync(join(tmpdir(), "snowfall-bench-db-"));
   process.on("exit", () => rmSync(tmp, { recursive: true, force: true }));
   const rows = [];
   for (const kind of KINDS) {
     const target = kind === "sqlite" ? join(tmp, `${kind}.db`) : serverUrl(kind === "postgres" ? "start-postgres.sh" : "start-mariadb.sh");
     console.error(`[bench:db] ${NAMES[kind]} ...`);
-    rows.push(await measure(sf, entry, kind, target));
+    const row = await measure(sf, entry, kind, target);
+    if (baseline) Object.assign(row, await compareLatency(sf, baseline, kind, target));
+    rows.push(row);
   }
-  const table = renderTable(rows);
+  let table = renderTable(rows);
+  if (baseline) table += `\n\nAgainst ${baselineVersion} (BENCH_DB_BASELINE), same group, ${ROUNDS} alternating rounds of ${Math.round(N / ROUNDS)} sequential calls each:\n\n${renderComparison(rows, baselineVersion)}`;
   console.log(table);
   const header = [
     "# snowfall-wasm: DatabaseSyncer figures",
@@ -262,6 +268,59 @@ async function measure(sf, entry, kind, target) {
     await close();
   }
   return out;
+}
+
+const ROUNDS = 6;
+
+/** Claim and renewal latency of this package and `baseline`, alternating rounds on one group. */
+async function compareLatency(sf, baseline, kind, target) {
+  const { database, close } = await connect(sf, kind, target, 4);
+  const group = `benchcmp_${kind}_${process.pid}`;
+  await sf.DatabaseSyncer.dropSchemaGroup({ schemaGroupName: group, database });
+  await sf.DatabaseSyncer.createSchemaGroup({ schemaGroupName: group, database, livelinessProbeS: 1 });
+  const lat = { new: { claim: [], renew: [] }, old: { claim: [], renew: [] } };
+  try {
+    let bump = 0;
+    const clock = () => Date.now() + bump;
+    const sessions = {
+      new: await sf.DatabaseSyncer.open({ schemaGroupName: group, database, clock }),
+      old: await baseline.DatabaseSyncer.open({ schemaGroupName: group, database, clock }),
+    };
+    for (const s of Object.values(sessions)) for (let i = 0; i < 20; i++) { await s.claim(); await s.release(-1); }
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const which of round % 2 ? ["old", "new"] : ["new", "old"]) {
+        const s = sessions[which];
+        for (let i = 0; i < N / ROUNDS; i++) {
+          const t0 = performance.now();
+          await s.claim();
+          lat[which].claim.push(performance.now() - t0);
+          await s.release(-1);
+        }
+        await s.claim();
+        for (let i = 0; i < N / ROUNDS; i++) {
+          bump++;
+          const t0 = performance.now();
+          await s.renew();
+          lat[which].renew.push(performance.now() - t0);
+        }
+        await s.release(-1);
+      }
+    }
+  } finally {
+    await sf.DatabaseSyncer.dropSchemaGroup({ schemaGroupName: group, database }).catch(() => {});
+    await close();
+  }
+  const q = (xs) => [quantile(xs, 0.5), quantile(xs, 0.99)];
+  return { cmp: { newClaim: q(lat.new.claim), oldClaim: q(lat.old.claim), newRenew: q(lat.new.renew), oldRenew: q(lat.old.renew) } };
+}
+
+function renderComparison(rows, baselineVersion) {
+  const L = [`| database | claim p50 / p99 (ms), this | claim p50 / p99, ${baselineVersion} | p50 ratio | renew p50 / p99 (ms), this | renew p50 / p99, ${baselineVersion} | p50 ratio |`, "|---|---:|---:|---:|---:|---:|---:|"];
+  for (const r of rows) {
+    const c = r.cmp;
+    L.push(`| ${NAMES[r.kind]} | ${ms(c.newClaim[0])} / ${ms(c.newClaim[1])} | ${ms(c.oldClaim[0])} / ${ms(c.oldClaim[1])} | ${(c.newClaim[0] / c.oldClaim[0]).toFixed(2)} | ${ms(c.newRenew[0])} / ${ms(c.newRenew[1])} | ${ms(c.oldRenew[0])} / ${ms(c.oldRenew[1])} | ${(c.newRenew[0] / c.oldRenew[0]).toFixed(2)} |`);
+  }
+  return L.join("\n");
 }
 
 /** Single getGuid() calls for `durMs`, yielding to the event loop every ~5 ms; resolves to ids/s. */

@@ -488,3 +488,95 @@ describe("Cloudflare Workers with nodejs_compat (the flag many Workers set)", { 
     assert.equal(EPOCH_MS + layout(b.ids[0]).ms, b.fixed);
   });
 });
+
+// A store that stops answering in the middle of a Worker's life (a renewal slower than the window
+// left, then a store that never answers): no request may wedge the isolate. Each request is
+// answered within the documented bound (docs/PROTOCOL.md), ids flow inside the saved window, and
+// the generator recovers once the store answers again. The store is a plain object in the
+// isolate (no D1: Miniflare's Node-side proxy is not what is under test here).
+const SLOW_STORE_WORKER = `
+import { Snowfall } from "snowfall-wasm";
+const slots = new Map();
+let mode = "up"; // "up" | "hang" | "slow": compareAndSwap never answers, or answers after 2.5 s
+const store = {
+  async readGroup() { return { livelinessProbeS: 1, epochUnixMs: ${EPOCH_MS} }; },
+  async readFreeSlots({ from, to, limit, freeBeforeMs }) {
+    const out = [];
+    for (let id = from; id < to && out.length < limit; id++) {
+      const s = slots.get(id) ?? { lastUpdatedMs: 0, reservedUntilMs: 0, holder: "" };
+      if (s.lastUpdatedMs < freeBeforeMs) out.push({ generatorId: id, ...s });
+    }
+    return out;
+  },
+  async compareAndSwap({ generatorId, expected, next }) {
+    if (mode === "hang") await new Promise(() => {});
+    if (mode === "slow") await new Promise((r) => setTimeout(r, 2500));
+    const s = slots.get(generatorId) ?? { lastUpdatedMs: 0, reservedUntilMs: 0, holder: "" };
+    if (s.lastUpdatedMs !== expected.lastUpdatedMs || s.reservedUntilMs !== expected.reservedUntilMs || s.holder !== expected.holder) return false;
+    slots.set(generatorId, next);
+    return true;
+  },
+};
+let gen;
+export default {
+  async fetch(request) {
+    const url = new URL(request.url);
+    if (url.pathname === "/mode") { mode = url.searchParams.get("m"); return Response.json({ mode }); }
+    const t0 = Date.now();
+    try {
+      gen ??= await Snowfall.create({ store, timers: false, storeTimeoutMs: 300 });
+      await gen.ready();
+      return Response.json({ ok: true, id: gen.getGuidString(), generatorId: gen.generatorId, ms: Date.now() - t0 });
+    } catch (e) {
+      let minted = null;
+      try { minted = gen.getGuidString(); } catch (m) { minted = m.code; }
+      return Response.json({ ok: false, code: e.code, snowfall: e.name === "SnowfallError", minted, ms: Date.now() - t0 });
+    }
+  },
+};
+`;
+
+describe("Cloudflare Workers: a store that stalls never wedges the isolate", { timeout: 240_000 }, () => {
+  let mf;
+  const get = async (p) => (await mf.dispatchFetch(`http://worker.test${p}`)).json();
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  before(async () => {
+    const { projectDir } = await installedPackage();
+    const { outdir, files } = await bundleWorker(projectDir, "snowfall-slow-store", SLOW_STORE_WORKER);
+    const modules = files.filter((f) => /\.(m?js|wasm)$/.test(f))
+      .sort((a, b) => (a === "index.js" ? -1 : b === "index.js" ? 1 : 0))
+      .map((f) => ({ type: f.endsWith(".wasm") ? "CompiledWasm" : "ESModule", path: path.join(outdir, f) }));
+    mf = new Miniflare({ modules, modulesRoot: outdir, compatibilityDate: COMPAT_DATE });
+    await mf.ready;
+  });
+  after(async () => {
+    await mf?.dispose();
+  });
+
+  test("a renewal slower than the window, then a silent store: every request answers within the bound; then it recovers", async () => {
+    const first = await get("/ids");
+    assert.equal(first.ok, true, JSON.stringify(first));
+    const ids = [BigInt(first.id)];
+    await get("/mode?m=slow");
+    await sleep(1100); // the renewal is due; the window has ~0.9 s left
+    const slow = await get("/ids");
+    assert.equal(slow.ok, true, `inside the window ids flow: ${JSON.stringify(slow)}`);
+    assert.ok(slow.ms < 900, `answered after ${slow.ms} ms (storeTimeoutMs 300)`);
+    ids.push(BigInt(slow.id));
+    await get("/mode?m=hang");
+    await sleep(1500); // past the window end
+    for (let i = 0; i < 3; i++) { // each later request answers too: the isolate never wedges
+      const r = await get("/ids");
+      assert.equal(r.ok, false);
+      assert.equal(r.snowfall, true);
+      assert.equal(r.code, "STORE_TIMEOUT");
+      assert.equal(r.minted, "LEASE_EXPIRED", "nothing is minted past the window");
+      assert.ok(r.ms < 1000, `request ${i} answered after ${r.ms} ms`);
+    }
+    await get("/mode?m=up");
+    const back = await get("/ids");
+    assert.equal(back.ok, true, `recovered: ${JSON.stringify(back)}`);
+    ids.push(BigInt(back.id));
+    assert.ok(ids[0] < ids[1] && ids[1] < ids[2], "ids keep increasing");
+  });
+});
