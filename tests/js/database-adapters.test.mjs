@@ -207,6 +207,44 @@ for (const kind of KINDS) {
       });
     }
 
+    test("a fractional-ms clock (performance.now-based) writes whole ms and renews; a string clock writes nothing", async () => {
+      // 0.1.0: MariaDB rounded the fractional last_updated_ms, so every compare-and-swap missed;
+      // PostgreSQL refused it as bad bigint syntax; a string clock burnt a slot with a
+      // concatenated reserved_until_ms.
+      const { schemaGroupName, stmts } = await newGroup();
+      const base = Date.now();
+      let extra = 0.25;
+      const clock = () => base + extra + performance.now() % 1;
+      const s = await DatabaseSyncer.open({ schemaGroupName, database: db.database, clock });
+      const lease = await s.claim();
+      assert.ok(Number.isSafeInteger(lease.windowEndUnixMs));
+      extra = 1000.75;
+      const renewed = await s.renew();
+      assert.equal(renewed.generatorId, lease.generatorId, "the renewal's compare-and-swap matched the row it wrote");
+      const row = await slot(stmts, lease.generatorId);
+      assert.ok(Number.isSafeInteger(Number(row.last_updated_ms)) && Number(row.reserved_until_ms) === renewed.windowEndUnixMs);
+      await s.release(-1);
+      const before = await db.database.execute(sql("SELECT COUNT(*) AS n FROM $T WHERE holder <> ''", stmts.manifestName), []);
+      await assert.rejects(DatabaseSyncer.open({ schemaGroupName, database: db.database, clock: () => String(Date.now()) }), { code: "INVALID_CLOCK_READING" });
+      const stringy = await DatabaseSyncer.open({ schemaGroupName, database: db.database });
+      const t = { v: Date.now() };
+      const bad = await DatabaseSyncer.open({ schemaGroupName, database: db.database, clock: () => t.v });
+      await bad.claim();
+      t.v = String(Date.now());
+      await assert.rejects(bad.renew(), { code: "INVALID_CLOCK_READING" });
+      const after = await db.database.execute(sql("SELECT MAX(reserved_until_ms) AS m FROM $T", stmts.manifestName), []);
+      assert.ok(Number(after.rows[0].m) < Date.now() + 3_600_000, `no absurd reservation written: ${after.rows[0].m}`);
+      void stringy; void before;
+    });
+
+    test("a database clock far from this host's is refused at open (CLOCK_SKEW)", async () => {
+      const { schemaGroupName } = await newGroup();
+      await assert.rejects(DatabaseSyncer.open({ schemaGroupName, database: db.database, clock: () => Date.now() + 60_000 }), (e) => e.code === "CLOCK_SKEW" && /600\d\d ms/.test(e.message));
+      const s = await DatabaseSyncer.open({ schemaGroupName, database: db.database, clock: () => Date.now() + 60_000, maxClockSkewMs: 120_000 });
+      await s.claim();
+      await s.release(-1);
+    });
+
     test("a renewal after expiry still works if nobody took the id", async () => {
       const { schemaGroupName } = await newGroup();
       const clock = manualClock();
