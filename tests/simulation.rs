@@ -66,14 +66,14 @@ impl Rng {
 #[derive(Clone, Copy)]
 enum C {
     Attempts, Minted, Claims, Renewals, Revokes, Releases, Timeouts, StoreErrors, LostRequests,
-    LostReplies, LateAnswers, FailedAfterApply, JunkRows, Pauses, Kills, ClockSteps, HandOvers,
+    LostReplies, LateAnswers, FailedAfterApply, JunkRows, Pauses, Kills, ClockSteps, HandOvers, EarlyRenewals,
     Duplicated,
 }
-const NAMES: [&str; 18] = [
+const NAMES: [&str; 19] = [
     "ids tried", "ids minted", "claims", "renewals", "revokes", "releases", "timeouts",
     "store errors", "lost requests", "lost replies", "late answers ignored",
     "failed after applying", "junk rows", "pauses", "kills", "clock steps",
-    "ids claimed after another holder", "duplicated requests and replies",
+    "ids claimed after another holder", "early renewals", "duplicated requests and replies",
 ];
 type Counts = [u64; NAMES.len()];
 
@@ -124,8 +124,18 @@ struct Track {
     what: &'static str,
     /// Its start plus the store timeout: no deadline may lie later.
     bound: i64,
-    /// The request handed out and not answered yet: (seq, deadline).
+    /// The request handed out and not answered yet: (seq, deadline), and the request itself.
     io: Option<(u32, i64)>,
+    request: Option<Request>,
+    /// Rows read as free for this claim (in the range asked, free by the read's rule): the only
+    /// slots it may try.
+    offered: Vec<(u16, Slot)>,
+}
+
+impl Track {
+    fn new(what: &'static str, bound: i64) -> Self {
+        Track { what, bound, io: None, request: None, offered: Vec::new() }
+    }
 }
 
 struct Holder {
@@ -160,6 +170,8 @@ struct Sim {
     /// Generator ids a claimer may find free, ascending (the others are a foreign holder's).
     usable: Vec<u16>,
     outage_until: i64,
+    /// Holders whose next read finds nothing (after a read that returned only junk).
+    hiding: Vec<u32>,
     holders: Vec<Holder>,
     next_uid: u32,
     timeout_ms: i64,
@@ -204,13 +216,14 @@ impl Sim {
             slots,
             usable,
             outage_until: 0,
+            hiding: Vec::new(),
             holders: Vec::new(),
             next_uid: 0,
             timeout_ms: rng.range(300, 4_000),
             loss: level * 12,
             reply_loss: level * 12,
             slow: level * 12,
-            junk: 20,
+            junk: 50,
             chaos_every_ms: rng.range(300, 2_000),
             ids: HashSet::new(),
             pairs: HashMap::new(),
@@ -375,7 +388,7 @@ impl Sim {
         } else {
             match request {
                 Request::ReadFree { from, to, limit, free_before_ms } => {
-                    Answer::Rows(self.read_free(from, to, limit, free_before_ms))
+                    Answer::Rows(self.read_free(uid, from, to, limit, free_before_ms))
                 }
                 Request::CompareAndSwap { generator_id, expected, next } => {
                     Answer::Swapped(self.compare_and_swap(uid, generator_id, expected, next))
@@ -400,7 +413,11 @@ impl Sim {
         self.push(at, Ev::Reply { uid, seq, answer });
     }
 
-    fn read_free(&mut self, from: u16, to: u16, limit: u16, free_before: i64) -> Vec<(i64, Option<Slot>)> {
+    fn read_free(&mut self, uid: u32, from: u16, to: u16, limit: u16, free_before: i64) -> Vec<(i64, Option<Slot>)> {
+        if let Some(k) = self.hiding.iter().position(|&u| u == uid) {
+            self.hiding.swap_remove(k);
+            return Vec::new();
+        }
         let first = self.usable.partition_point(|&g| g < from);
         let mut rows: Vec<(i64, Option<Slot>)> = Vec::new();
         for &g in &self.usable[first..] {
@@ -419,12 +436,18 @@ impl Sim {
                 .find(|&g| self.slots[g].last_updated_ms >= free_before);
             let junk = match self.rng.range(0, 3) {
                 0 => rows.first().copied(),
+                1 if from > 0 => Some((from as i64 - 1, Some(self.slots[from as usize - 1]))),
                 1 if (to as usize) < GENERATOR_ID_COUNT => Some((to as i64, Some(self.slots[to as usize]))),
                 1 => Some((-1, Some(Slot::default()))),
                 2 => taken.map(|g| (g as i64, Some(self.slots[g]))),
                 _ => Some((from as i64, None)),
             };
             if let Some(row) = junk {
+                if self.rng.chance(500) {
+                    // Nothing else, now and in the claim's next read: the machine must not try it.
+                    rows.clear();
+                    self.hiding.push(uid);
+                }
                 let at = self.rng.range(0, rows.len() as i64) as usize;
                 rows.insert(at, row);
             }
@@ -474,7 +497,12 @@ impl Sim {
         if !accepted {
             return self.count(C::LateAnswers);
         }
-        h.op.as_mut().expect("in flight").io = None;
+        let op = h.op.as_mut().expect("in flight");
+        op.io = None;
+        if let (Answer::Rows(rows), Some(Request::ReadFree { from, to, free_before_ms, .. })) = (&answer, op.request) {
+            let free = rows.iter().filter_map(|&(g, s)| Some((u16::try_from(g).ok()?, s?)));
+            op.offered.extend(free.filter(|(g, s)| (from..to).contains(g) && s.last_updated_ms < free_before_ms));
+        }
         self.drive(i);
     }
 
@@ -488,7 +516,7 @@ impl Sim {
                 None => "claim",
             };
             h.machine.keep(now);
-            h.op = Some(Track { what, bound: now + self.timeout_ms, io: None });
+            h.op = Some(Track::new(what, now + self.timeout_ms));
         }
         self.drive(i);
     }
@@ -517,6 +545,11 @@ impl Sim {
                     assert!(op.io.is_none(), "holder {uid}: a second request in flight");
                     assert!(now < deadline_ms && deadline_ms <= op.bound, "holder {uid}'s {} at {now}: deadline {deadline_ms} (bound {})", op.what, op.bound);
                     op.io = Some((seq, deadline_ms));
+                    op.request = Some(request);
+                    if let Request::CompareAndSwap { generator_id, expected, next } = request {
+                        let claim = next.holder != expected.holder && next.holder != 0;
+                        assert!(!claim || op.offered.contains(&(generator_id, expected)), "holder {uid} claims generator id {generator_id} from {expected:?}, never read as free");
+                    }
                     self.send(uid, seq, request);
                     return self.wake_at(i, deadline_ms);
                 }
@@ -532,7 +565,7 @@ impl Sim {
                 Step::Revoke => {
                     let op = h.op.as_mut().expect("a Revoke with no operation");
                     assert!(op.what == "renewal" && io.is_none(), "holder {uid}: Revoke during a {}", op.what);
-                    (op.what, op.bound) = ("claim after a loss", now + self.timeout_ms);
+                    *op = Track::new("claim after a loss", now + self.timeout_ms);
                     h.gen.revoke_lease();
                     self.count(C::Revokes);
                 }
@@ -609,6 +642,14 @@ impl Sim {
             return;
         }
         assert_eq!(h.gen.lease().copied(), h.machine.lease(), "holder {}: generator and machine disagree", h.uid);
+        if !h.machine.busy() && h.machine.lease().is_some() && self.rng.chance(20) {
+            // The application renews before it is due (a no-op in the same ms as the last write).
+            h.machine.keep(now);
+            h.op = Some(Track::new("renewal", now + self.timeout_ms));
+            self.count(C::EarlyRenewals);
+            self.drive(i);
+        }
+        let h = &mut self.holders[i];
         h.clock.set(now);
         let mut ids = Vec::new();
         for _ in 0..burst {
@@ -652,7 +693,7 @@ impl Sim {
             self.fence[g as usize] = fence.unwrap_or(i64::MIN);
         }
         h.machine.release(now, last);
-        h.op = Some(Track { what: "release", bound: now + self.timeout_ms, io: None });
+        h.op = Some(Track::new("release", now + self.timeout_ms));
         self.drive(i);
     }
 }
