@@ -395,9 +395,12 @@ impl LeaseMachine {
                     reserved_until_ms: end,
                     holder: held.slot.holder,
                 };
-                if next == held.slot && self.unknown.is_empty() {
-                    // Nothing would change (a second renewal in the same ms): no write, whose
-                    // "0 rows changed" would read as a lost lease on some MySQL connections.
+                if next == held.slot {
+                    // Nothing would change (a second renewal in the same ms, or a clock stepped
+                    // back): no write, whose "0 rows changed" would read as a lost lease on some
+                    // MySQL connections. Also with unknown writes: they stay bases for the next
+                    // write, and writing the same slot would leave `renewed_at` behind its
+                    // `last_updated_ms`, the next renewal due at once, and every one after it a no-op.
                     self.op = Op::Done(Outcome::Leased(lease));
                     return;
                 }
@@ -752,4 +755,51 @@ pub trait SyncStore {
     fn read_free(&mut self, from: u16, to: u16, limit: u16, free_before_ms: i64) -> Vec<(i64, Option<Slot>)>;
     /// See [`Request::CompareAndSwap`].
     fn compare_and_swap(&mut self, generator_id: u16, expected: &Slot, next: &Slot) -> bool;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::MemoryStore;
+
+    /// The in-memory session with a 1 s probe (2 s leases) and a 10 s timeout.
+    fn config() -> MachineConfig {
+        let mut cfg = MachineConfig::memory("t", 1);
+        cfg.store_timeout_ms = 10_000;
+        cfg
+    }
+
+    /// A session that claimed generator id 0 at `now` in a fresh store: window 1..=now + 2000.
+    fn leased(cfg: MachineConfig, now: i64) -> (LeaseMachine, MemoryStore, Lease) {
+        let mut store = MemoryStore::default();
+        let mut m = LeaseMachine::new(cfg, [3, 4]);
+        m.claim(now);
+        let Outcome::Leased(lease) = m.run_sync(now, &mut store) else { panic!("no lease") };
+        (m, store, lease)
+    }
+
+    /// The next step, which must be a compare-and-swap: (seq, generator id, expected, next, deadline).
+    fn cas(m: &mut LeaseMachine, now: i64) -> (u32, u16, Slot, Slot, i64) {
+        match m.poll(now) {
+            Step::Io { seq, request: Request::CompareAndSwap { generator_id, expected, next }, deadline_ms } => {
+                (seq, generator_id, expected, next, deadline_ms)
+            }
+            other => panic!("expected a compare-and-swap, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn seed_70_a_stepped_back_renewal_after_an_unknown_write_writes_nothing_and_is_not_due_at_once() {
+        // tests/simulation.rs seed 70: renewals failed (their writes unknown), the clock stepped
+        // back, and the next renewal wrote the very slot it expected; that left `renewed_at` behind
+        // `last_updated_ms`, so the next renewal was due at once and changed nothing, again and again.
+        let (mut m, _, lease) = leased(config(), 10_000);
+        m.renew(10_500);
+        let (seq, ..) = cas(&mut m, 10_500);
+        assert!(m.handle_failure(seq, 10_600, false));
+        assert!(matches!(m.poll(10_600), Step::Done(Outcome::Failed(Error::StoreFailed { .. }))));
+        m.renew(9_000);
+        assert_eq!(m.poll(9_000), Step::Done(Outcome::Leased(lease)));
+        assert!(m.renewal_due().unwrap() > 9_000);
+    }
 }
