@@ -130,11 +130,13 @@ struct Track {
     /// Rows read as free for this claim (in the range asked, free by the read's rule): the only
     /// slots it may try.
     offered: Vec<(u16, Slot)>,
+    /// Requests handed out.
+    ios: u32,
 }
 
 impl Track {
     fn new(what: &'static str, bound: i64) -> Self {
-        Track { what, bound, io: None, request: None, offered: Vec::new() }
+        Track { what, bound, io: None, request: None, offered: Vec::new(), ios: 0 }
     }
 }
 
@@ -546,6 +548,7 @@ impl Sim {
                     assert!(now < deadline_ms && deadline_ms <= op.bound, "holder {uid}'s {} at {now}: deadline {deadline_ms} (bound {})", op.what, op.bound);
                     op.io = Some((seq, deadline_ms));
                     op.request = Some(request);
+                    op.ios += 1;
                     if let Request::CompareAndSwap { generator_id, expected, next } = request {
                         let claim = next.holder != expected.holder && next.holder != 0;
                         assert!(!claim || op.offered.contains(&(generator_id, expected)), "holder {uid} claims generator id {generator_id} from {expected:?}, never read as free");
@@ -581,6 +584,8 @@ impl Sim {
         match outcome {
             Outcome::Leased(lease) => {
                 assert!(op.what != "release" && h.machine.lease() == Some(lease), "holder {uid}: {} ended {lease:?}", op.what);
+                let due = h.machine.renewal_due().expect("leased");
+                assert!(op.ios > 0 || due > now, "holder {uid}: a renewal with nothing to write leaves the next one due at {due} (now {now}): a driver renewing when due would spin");
                 self.count(if op.what == "renewal" { C::Renewals } else { C::Claims });
                 self.adopt(i, lease);
             }
