@@ -150,6 +150,8 @@ struct Holder {
     ppm: i64,
     paused_until: i64,
     closing: bool,
+    /// Renews with `keep` (else with `renew`, and claims itself after `Lost`).
+    keeps: bool,
     /// Only the latest `Wake` counts.
     token: u64,
     op: Option<Track>,
@@ -338,6 +340,7 @@ impl Sim {
             ppm,
             paused_until: 0,
             closing: false,
+            keeps: self.rng.chance(700),
             token: 0,
             op: None,
         });
@@ -367,10 +370,12 @@ impl Sim {
                 let at = self.t + self.rng.range(1, 500);
                 self.push(at, Ev::Spawn);
             }
-            3 | 4 => self.close(i),
+            3 | 4 if self.holders[i].paused_until <= self.t => self.close(i), // a stopped one cannot
+            3 | 4 => {}
             5 | 6 => {
                 self.count(C::ClockSteps);
-                let step = if self.rng.chance(600) { -self.rng.range(1, 4_000) } else { self.rng.range(1, 5_000) };
+                let step = if self.rng.chance(100) { 30_000 } else { self.rng.range(1, 5_000) };
+                let step = if self.rng.chance(600) { -step } else { step };
                 self.holders[i].offset += step;
             }
             7 => {
@@ -517,7 +522,11 @@ impl Sim {
                 Some(_) => "renewal",
                 None => "claim",
             };
-            h.machine.keep(now);
+            match (h.keeps, what) {
+                (true, _) => h.machine.keep(now),
+                (false, "renewal") => h.machine.renew(now),
+                (false, _) => h.machine.claim(now),
+            }
             h.op = Some(Track::new(what, now + self.timeout_ms));
         }
         self.drive(i);
@@ -590,7 +599,11 @@ impl Sim {
                 self.adopt(i, lease);
             }
             Outcome::Released => assert_eq!(op.what, "release", "holder {uid}"),
-            Outcome::Lost => panic!("holder {uid}: `keep` ended Lost (it revokes and claims instead)"),
+            Outcome::Lost => {
+                assert!(!h.keeps && op.what == "renewal", "holder {uid}: a {} ended Lost (`keep` revokes and claims instead)", op.what);
+                h.gen.revoke_lease();
+                self.count(C::Revokes);
+            }
             Outcome::Failed(Error::StoreTimeout { .. }) => self.count(C::Timeouts),
             Outcome::Failed(e) => {
                 let codes: &[&str] = if op.what.starts_with("claim") { &["DATABASE_ERROR", "GENERATOR_IDS_EXHAUSTED"] } else { &["DATABASE_ERROR"] };
