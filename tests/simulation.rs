@@ -8,11 +8,13 @@
 //!   claims contend and ids change hands. Its rows are not trusted: now and then it adds a row out
 //!   of range, not free, duplicated or with a holder no session writes.
 //! - The network: a latency per request and per reply (some longer than the deadline), lost
-//!   requests (never applied), lost replies (applied, never answered), answers out of order, and
-//!   store outages (every request fails, contention or not; some fail after being applied).
-//! - The holders: mint at random times, `keep` when `renewal_due()` passes, get paused for longer
-//!   than a lease (SIGSTOP: their events wait), killed (never release; a fresh holder replaces
-//!   them) and closed (revoke, then `release`); clocks offset by seconds, drifting, stepping.
+//!   requests (never applied), lost replies (applied, never answered), requests and replies
+//!   delivered twice, answers out of order, and store outages (every request fails, contention or
+//!   not; some fail after being applied).
+//! - The holders: mint at random times, `keep` when `renewal_due()` passes (some `renew`, and
+//!   claim themselves after `Lost`; now and then one renews early), get paused for longer than a
+//!   lease (SIGSTOP: their events wait), killed (never release; a fresh holder replaces them) and
+//!   closed (revoke, then `release`); clocks offset by seconds, drifting, stepping (up to 30 s).
 //!
 //! Checked in every run:
 //! - no two holders mint with one (generator id, ms); no id repeats; every id lies in its lease;
@@ -21,6 +23,8 @@
 //! - no operation waits past its deadline: a poll at or after a request's deadline ends the
 //!   operation with STORE_TIMEOUT, and no deadline lies past the operation's timeout;
 //! - an answer is accepted (`handle_*` returns true) exactly when it answers the request in flight;
+//! - a claim only tries a slot some read of it returned, in range and free; a renewal that writes
+//!   nothing never leaves the next one due at once (a driver renewing when due would spin);
 //! - progress: the holders mint a good share of what they try.
 //!
 //! `SIM_SEEDS=n` runs seeds 1..=n (default 300). A failure names its seed; replay exactly that run
@@ -87,8 +91,9 @@ enum Answer {
 
 #[derive(Debug)]
 enum Ev {
-    /// A request reaches the store.
-    Arrive { uid: u32, seq: u32, request: Request, reply_lost: bool },
+    /// A request reaches the store (`reply_lost`: the answer never comes back; `again`: a second
+    /// delivery, whose answer is not sent either).
+    Arrive { uid: u32, seq: u32, request: Request, reply_lost: bool, again: bool },
     /// The store's answer reaches the holder.
     Reply { uid: u32, seq: u32, answer: Answer },
     /// The holder's timer: a deadline, the end of a pause between claim attempts, a renewal due.
@@ -270,7 +275,7 @@ impl Sim {
 
     fn handle(&mut self, ev: Ev) {
         let uid = match ev {
-            Ev::Arrive { uid, seq, request, reply_lost } => return self.arrive(uid, seq, request, reply_lost),
+            Ev::Arrive { uid, seq, request, reply_lost, again } => return self.arrive(uid, seq, request, reply_lost, again),
             Ev::Chaos => return self.chaos(),
             Ev::Spawn => return self.spawn(),
             Ev::Reply { uid, .. } | Ev::Wake { uid, .. } | Ev::Mint { uid } => uid,
@@ -388,7 +393,7 @@ impl Sim {
     }
 
     /// The store performs a request (unless it is down) and maybe answers.
-    fn arrive(&mut self, uid: u32, seq: u32, request: Request, reply_lost: bool) {
+    fn arrive(&mut self, uid: u32, seq: u32, request: Request, reply_lost: bool, again: bool) {
         let down = self.outage_until > self.t;
         let mut answer = if down && !self.rng.chance(200) {
             Answer::Failed { contention: false }
@@ -407,6 +412,9 @@ impl Sim {
                 self.count(C::FailedAfterApply);
             }
             answer = Answer::Failed { contention: self.rng.chance(300) };
+        }
+        if again {
+            return;
         }
         if reply_lost {
             return self.count(C::LostReplies);
@@ -482,12 +490,12 @@ impl Sim {
         }
         let reply_lost = self.rng.chance(self.reply_loss);
         let at = self.t + self.latency();
-        self.push(at, Ev::Arrive { uid, seq, request, reply_lost });
+        self.push(at, Ev::Arrive { uid, seq, request, reply_lost, again: false });
         if self.rng.chance(self.loss) {
             // Delivered twice (a transport's retry): applied again later, that answer lost.
             self.count(C::Duplicated);
             let at = self.t + self.latency() + self.latency();
-            self.push(at, Ev::Arrive { uid, seq, request, reply_lost: true });
+            self.push(at, Ev::Arrive { uid, seq, request, reply_lost, again: true });
         }
     }
 
