@@ -395,9 +395,12 @@ impl LeaseMachine {
                     reserved_until_ms: end,
                     holder: held.slot.holder,
                 };
-                if next == held.slot && self.unknown.is_empty() {
-                    // Nothing would change (a second renewal in the same ms): no write, whose
-                    // "0 rows changed" would read as a lost lease on some MySQL connections.
+                if next == held.slot {
+                    // Nothing would change (a second renewal in the same ms, or a clock stepped
+                    // back): no write, whose "0 rows changed" would read as a lost lease on some
+                    // MySQL connections. Also with unknown writes: they stay bases for the next
+                    // write, and writing the same slot would leave `renewed_at` behind its
+                    // `last_updated_ms`, the next renewal due at once, and every one after it a no-op.
                     self.op = Op::Done(Outcome::Leased(lease));
                     return;
                 }
@@ -793,4 +796,143 @@ pub trait SyncStore {
     fn read_free(&mut self, from: u16, to: u16, limit: u16, free_before_ms: i64) -> Vec<(i64, Option<Slot>)>;
     /// See [`Request::CompareAndSwap`].
     fn compare_and_swap(&mut self, generator_id: u16, expected: &Slot, next: &Slot) -> bool;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::MemoryStore;
+
+    /// The in-memory session with a 1 s probe (2 s leases) and a 10 s timeout.
+    fn config() -> MachineConfig {
+        let mut cfg = MachineConfig::memory("t", 1);
+        cfg.store_timeout_ms = 10_000;
+        cfg
+    }
+
+    /// A session that claimed generator id 0 at `now` in a fresh store: window 1..=now + 2000.
+    fn leased(cfg: MachineConfig, now: i64) -> (LeaseMachine, MemoryStore, Lease) {
+        let mut store = MemoryStore::default();
+        let mut m = LeaseMachine::new(cfg, [3, 4]);
+        m.claim(now);
+        let Outcome::Leased(lease) = m.run_sync(now, &mut store) else { panic!("no lease") };
+        (m, store, lease)
+    }
+
+    /// The next step, which must be a compare-and-swap: (seq, generator id, expected, next, deadline).
+    fn cas(m: &mut LeaseMachine, now: i64) -> (u32, u16, Slot, Slot, i64) {
+        match m.poll(now) {
+            Step::Io { seq, request: Request::CompareAndSwap { generator_id, expected, next }, deadline_ms } => {
+                (seq, generator_id, expected, next, deadline_ms)
+            }
+            other => panic!("expected a compare-and-swap, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_renewal_that_would_change_nothing_writes_nothing() {
+        let (mut m, _, lease) = leased(config(), 10_000);
+        for now in [10_000, 9_000] {
+            m.renew(now); // same ms as the claim, or the clock stepped back
+            assert_eq!(m.poll(now), Step::Done(Outcome::Leased(lease)));
+        }
+    }
+
+    #[test]
+    fn seed_70_a_stepped_back_renewal_after_an_unknown_write_writes_nothing_and_is_not_due_at_once() {
+        // tests/simulation.rs seed 70: renewals failed (their writes unknown), the clock stepped
+        // back, and the next renewal wrote the very slot it expected; that left `renewed_at` behind
+        // `last_updated_ms`, so the next renewal was due at once and changed nothing, again and again.
+        let (mut m, _, lease) = leased(config(), 10_000);
+        m.renew(10_500);
+        let (seq, ..) = cas(&mut m, 10_500);
+        assert!(m.handle_failure(seq, 10_600, false));
+        assert!(matches!(m.poll(10_600), Step::Done(Outcome::Failed(Error::StoreFailed { .. }))));
+        m.renew(9_000);
+        assert_eq!(m.poll(9_000), Step::Done(Outcome::Leased(lease)));
+        assert!(m.renewal_due().unwrap() > 9_000);
+    }
+
+    #[test]
+    fn a_renewal_gives_up_when_the_window_ends() {
+        let (mut m, _, lease) = leased(config(), 10_000);
+        assert_eq!(lease.window_end_unix_ms, 12_000);
+        m.renew(11_500);
+        assert_eq!(cas(&mut m, 11_500).4, 12_001, "capped at the window end, not 11 500 + 10 000");
+        m.renew(13_000); // the window is over already: the full timeout
+        assert_eq!(cas(&mut m, 13_000).4, 23_000);
+    }
+
+    #[test]
+    fn a_reply_after_the_timeout_is_ignored() {
+        let (mut m, _, lease) = leased(config(), 10_000);
+        m.renew(11_000);
+        let (seq, _, _, _, deadline) = cas(&mut m, 11_000);
+        assert_eq!(m.poll(deadline - 1), Step::Pending { deadline_ms: deadline });
+        assert!(matches!(m.poll(deadline), Step::Done(Outcome::Failed(Error::StoreTimeout { .. }))));
+        assert!(!m.handle_swap(seq, deadline + 5, true));
+        assert_eq!((m.poll(deadline + 5), m.lease()), (Step::Idle, Some(lease)));
+    }
+
+    #[test]
+    fn a_renewal_of_unknown_outcome_that_landed_is_recognised_by_the_next() {
+        let (mut m, mut store, lease) = leased(config(), 10_000);
+        m.renew(11_000);
+        let (_, id, held, landed, deadline) = cas(&mut m, 11_000);
+        assert!(store.compare_and_swap(id, &held, &landed)); // applied; the answer never comes
+        assert!(matches!(m.poll(deadline), Step::Done(Outcome::Failed(Error::StoreTimeout { .. }))));
+        m.renew(11_500);
+        let (seq, _, expected, next, _) = cas(&mut m, 11_500);
+        assert_eq!(expected, held);
+        assert!(m.handle_swap(seq, 11_500, store.compare_and_swap(id, &expected, &next)));
+        let (seq, _, expected, next, _) = cas(&mut m, 11_500);
+        assert_eq!(expected, landed, "the remembered write is the next base");
+        assert!(m.handle_swap(seq, 11_500, store.compare_and_swap(id, &expected, &next)));
+        let renewed = Lease { window_end_unix_ms: 13_500, ..lease };
+        assert_eq!((m.poll(11_500), m.lease()), (Step::Done(Outcome::Leased(renewed)), Some(renewed)));
+    }
+
+    #[test]
+    fn a_release_cuts_the_reservation_to_what_was_minted() {
+        let cfg = MachineConfig { release_free_at_once: false, ..config() };
+        // Window 1..=12 000: minted up to 11 000, past the end (clamped), nothing or before it.
+        for (last, reserved) in [(Some(11_000), 11_000), (Some(50_000), 12_000), (None, 0), (Some(-5), 0)] {
+            let (mut m, ..) = leased(cfg.clone(), 10_000);
+            m.release(11_500, last);
+            assert_eq!(m.lease(), None);
+            let (.., next, _) = cas(&mut m, 11_500);
+            assert_eq!(next, Slot { last_updated_ms: reserved - 2_000, reserved_until_ms: reserved, holder: 0 }, "{last:?}");
+        }
+    }
+
+    #[test]
+    fn rows_outside_the_request_not_free_repeated_or_unreadable_are_dropped() {
+        let mut m = LeaseMachine::new(config(), [3, 4]);
+        m.claim(10_000);
+        let Step::Io { seq, request: Request::ReadFree { from: 0, to: 4096, limit: 16, free_before_ms: 8_000 }, .. } = m.poll(10_000) else {
+            panic!("expected a read of every id")
+        };
+        let free = Slot { last_updated_ms: 100, reserved_until_ms: 500, holder: 9 };
+        let taken = Slot { last_updated_ms: 8_000, ..free };
+        let unstorable = Slot { reserved_until_ms: -1, ..free };
+        let rows = [(-1, Some(free)), (4096, Some(free)), (3, Some(taken)), (5, None), (7, Some(free)), (7, Some(free)), (8, Some(unstorable))];
+        assert!(m.handle_rows(seq, 10_000, &rows));
+        let (seq, id, expected, _, _) = cas(&mut m, 10_000);
+        assert_eq!((id, expected), (7, free));
+        assert!(m.handle_swap(seq, 10_000, false));
+        // The only candidate was taken under us: no retries configured, so the claim ends.
+        let done = m.poll(10_000);
+        assert!(matches!(done, Step::Done(Outcome::Failed(Error::GeneratorIdsExhausted { contended: true, .. }))), "{done:?}");
+    }
+
+    #[test]
+    fn keep_after_a_loss_revokes_then_claims() {
+        let (mut m, ..) = leased(config(), 10_000);
+        m.keep(11_000);
+        let (seq, ..) = cas(&mut m, 11_000);
+        assert!(m.handle_swap(seq, 11_000, false)); // someone else holds the slot
+        assert_eq!(m.poll(11_000), Step::Revoke);
+        assert_eq!(m.lease(), None);
+        assert!(matches!(m.poll(11_000), Step::Io { request: Request::ReadFree { .. }, .. }));
+    }
 }
