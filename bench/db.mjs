@@ -35,6 +35,7 @@ const PROCS = +(env.BENCH_DB_PROCS ?? 4);
 const CLAIMERS = +(env.BENCH_DB_CLAIMERS ?? 32);
 const CONTENTION_S = +(env.BENCH_DB_CONTENTION_S ?? 3);
 const IDS_S = +(env.BENCH_DB_IDS_S ?? 4);
+const ROUNDS = 6; // alternating rounds of the BENCH_DB_BASELINE comparison
 const NAMES = { sqlite: "SQLite (file, WAL)", postgres: "PostgreSQL", mysql: "MariaDB" };
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -269,8 +270,6 @@ async function measure(sf, entry, kind, target) {
   }
   return out;
 }
-
-const ROUNDS = 6;
 
 /** Claim and renewal latency of this package and `baseline`, alternating rounds on one group. */
 async function compareLatency(sf, baseline, kind, target) {

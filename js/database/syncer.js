@@ -11,8 +11,7 @@
  */
 import { SnowfallError } from "../errors.js";
 import { readClock } from "../clock.js";
-import { checkSettings } from "../snowfall_wasm.js";
-import { openSession } from "../lease/session.js";
+import { groupSettings, openSession } from "../lease/session.js";
 import { SqlStore, MAX_SCHEMA_GROUP_NAME_LENGTH, validateGroupName } from "../stores/sql.js";
 
 export { MAX_SCHEMA_GROUP_NAME_LENGTH, validateGroupName };
@@ -66,7 +65,7 @@ export class DatabaseSyncer {
   static async createSchemaGroup(options) {
     const o = readOptions(options, GROUP_KEYS);
     const store = storeOf(o);
-    const [probeS, retries, minMs, maxMs] = checkSettings(o.livelinessProbeS, o.maxClaimRetries, o.minMsBetweenClaimRetries, o.maxMsBetweenClaimRetries, undefined);
+    const [probeS, retries, minMs, maxMs] = groupSettings(o);
     const epochMs = epochOf(o.epochStartDate);
     const now = readClock(o.clock);
     if (epochMs > now) {

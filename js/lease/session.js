@@ -63,6 +63,20 @@ function holderWords(text, out, at) {
   }
 }
 
+/** A setting as the core takes it: a Number, NaN when absent; anything else is INVALID_TYPE. */
+export function settingNumber(name, v) {
+  if (v === undefined) return NaN;
+  if (typeof v !== "number" || Number.isNaN(v)) throw new SnowfallError("INVALID_TYPE", `${name} must be an integer number, got ${describeValue(v)}`);
+  return v;
+}
+
+/** checkSettings with the types checked first (the core checks ranges and fills in defaults). */
+export function groupSettings(group, storeTimeoutMs) {
+  return checkSettings(settingNumber("livelinessProbeS", group.livelinessProbeS), settingNumber("maxClaimRetries", group.maxClaimRetries),
+    settingNumber("minMsBetweenClaimRetries", group.minMsBetweenClaimRetries), settingNumber("maxMsBetweenClaimRetries", group.maxMsBetweenClaimRetries),
+    settingNumber("storeTimeoutMs", storeTimeoutMs));
+}
+
 /** A store's error as DATABASE_ERROR with the store's error as cause. */
 function storeError(core, cause) {
   if (cause instanceof SnowfallError && cause.code !== "DATABASE_ERROR") return cause;
@@ -103,7 +117,7 @@ export class LeaseSession {
    * @param {{ clock?: () => number, storeTimeoutMs?: number }} [options]
    */
   constructor(store, group, options = {}) {
-    const settings = checkSettings(group.livelinessProbeS, group.maxClaimRetries, group.minMsBetweenClaimRetries, group.maxMsBetweenClaimRetries, options.storeTimeoutMs);
+    const settings = groupSettings(group, options.storeTimeoutMs);
     this.#timeoutMs = settings[4];
     const seed = randomSeed();
     this.#core = new CoreSession(group.schemaGroupName, settings, seed[0], seed[1], seed[2], seed[3]);
@@ -143,7 +157,7 @@ export class LeaseSession {
    * `after`, differs from the host's by more than `maxClockSkewMs` (default: one probe).
    */
   checkClock(before, storeNow, after, maxClockSkewMs) {
-    this.#core.checkClock(before, storeNow, after, maxClockSkewMs);
+    this.#core.checkClock(before, storeNow, after, settingNumber("maxClockSkewMs", maxClockSkewMs));
   }
 
   #now() {
@@ -290,7 +304,7 @@ export async function openSession(store, options = {}) {
   if (store === null || typeof store !== "object" || typeof store.readGroup !== "function" || typeof store.readFreeSlots !== "function" || typeof store.compareAndSwap !== "function") {
     throw new SnowfallError("INVALID_TYPE", "store must have readGroup(), readFreeSlots() and compareAndSwap() (see the store interface in docs/PROTOCOL.md; checkStore from snowfall-wasm/testing checks one)");
   }
-  const timeoutMs = checkSettings(undefined, undefined, undefined, undefined, options.storeTimeoutMs)[4];
+  const timeoutMs = groupSettings({}, options.storeTimeoutMs)[4];
   const openedAt = Date.now(); // one deadline for the whole open (the group, then the store clock)
   const reply = await withDeadline(() => store.readGroup(), timeoutMs);
   if (reply === TIMED_OUT) throw new SnowfallError("STORE_TIMEOUT", `the store did not answer readGroup within ${timeoutMs} ms: check that it is reachable (storeTimeoutMs sets the bound)`);

@@ -8,7 +8,7 @@
 use alloc::boxed::Box;
 use wasm_bindgen::prelude::*;
 
-use super::convert::{error_to_js, integer_arg};
+use super::convert::{error_to_js, number_text};
 use crate::settings::{
     Setting, LIVELINESS_PROBE_S, MAX_CLAIM_RETRIES, MAX_CLOCK_SKEW_MS, MAX_MS_BETWEEN_CLAIM_RETRIES,
     MIN_MS_BETWEEN_CLAIM_RETRIES, STORE_TIMEOUT_MS,
@@ -21,23 +21,29 @@ use crate::{
 /// Scratch size: 16 rows of 7 numbers, or one step.
 const SCRATCH: usize = 7 * crate::settings::CLAIM_CANDIDATES as usize;
 
-fn setting(v: &JsValue, s: &Setting, min: i64) -> Result<i64, JsValue> {
-    let value = if v.is_undefined() { None } else { Some(integer_arg(s.name, v, i64::MIN, i64::MAX)?) };
-    s.check_within(value, min).map_err(error_to_js)
+/// A setting handed in as a Number (NaN: absent, the default), checked against the table.
+fn setting(v: f64, s: &Setting, min: i64) -> Result<i64, JsValue> {
+    if v.is_nan() {
+        return s.check_within(None, min).map_err(error_to_js);
+    }
+    let Some(n) = int(v) else {
+        return Err(error_to_js(Error::InvalidType { what: s.name.into(), expected: "an integer number", got: number_text(v) }));
+    };
+    s.check_within(Some(n), min).map_err(error_to_js)
 }
 
-/// Checks a group's settings and a session's against the settings table (absent: defaults) and
-/// returns them packed in one number each way: `[probeS, maxClaimRetries, minMs, maxMs, storeTimeoutMs]`
-/// in a Float64Array.
+/// Checks a group's settings and a session's timeout against the settings table (NaN: the
+/// default) and returns `[probeS, maxClaimRetries, minMs, maxMs, storeTimeoutMs]`. The driver
+/// hands in Numbers only (js/lease/session.js checks the types).
 #[wasm_bindgen(js_name = checkSettings)]
-pub fn check_settings(probe_s: JsValue, retries: JsValue, min_ms: JsValue, max_ms: JsValue, timeout: JsValue) -> Result<js_sys::Float64Array, JsValue> {
-    let lo = setting(&min_ms, &MIN_MS_BETWEEN_CLAIM_RETRIES, MIN_MS_BETWEEN_CLAIM_RETRIES.min)?;
+pub fn check_settings(probe_s: f64, retries: f64, min_ms: f64, max_ms: f64, timeout: f64) -> Result<js_sys::Float64Array, JsValue> {
+    let lo = setting(min_ms, &MIN_MS_BETWEEN_CLAIM_RETRIES, MIN_MS_BETWEEN_CLAIM_RETRIES.min)?;
     let out = [
-        setting(&probe_s, &LIVELINESS_PROBE_S, LIVELINESS_PROBE_S.min)? as f64,
-        setting(&retries, &MAX_CLAIM_RETRIES, MAX_CLAIM_RETRIES.min)? as f64,
+        setting(probe_s, &LIVELINESS_PROBE_S, LIVELINESS_PROBE_S.min)? as f64,
+        setting(retries, &MAX_CLAIM_RETRIES, MAX_CLAIM_RETRIES.min)? as f64,
         lo as f64,
-        setting(&max_ms, &MAX_MS_BETWEEN_CLAIM_RETRIES, lo)? as f64,
-        setting(&timeout, &STORE_TIMEOUT_MS, STORE_TIMEOUT_MS.min)? as f64,
+        setting(max_ms, &MAX_MS_BETWEEN_CLAIM_RETRIES, lo)? as f64,
+        setting(timeout, &STORE_TIMEOUT_MS, STORE_TIMEOUT_MS.min)? as f64,
     ];
     Ok(js_sys::Float64Array::from(&out[..]))
 }
@@ -216,11 +222,11 @@ impl WasmSession {
 
     /// Refuses (CLOCK_SKEW) a store clock too far from the host's; `bound` defaults to one probe.
     #[wasm_bindgen(js_name = checkClock)]
-    pub fn check_clock(&self, host_before: f64, store_now: f64, host_after: f64, bound: JsValue) -> Result<(), JsValue> {
-        let bound = if bound.is_undefined() {
+    pub fn check_clock(&self, host_before: f64, store_now: f64, host_after: f64, bound: f64) -> Result<(), JsValue> {
+        let bound = if bound.is_nan() {
             self.machine.config().terms.liveliness_probe_ms
         } else {
-            setting(&bound, &MAX_CLOCK_SKEW_MS, MAX_CLOCK_SKEW_MS.min)?
+            setting(bound, &MAX_CLOCK_SKEW_MS, MAX_CLOCK_SKEW_MS.min)?
         };
         let Some(store_now) = int(store_now) else {
             return Err(error_to_js(Error::InvalidClockReading { got: "a store time that is not an integer".into() }));

@@ -231,6 +231,39 @@ describe("nothing a store returns is trusted", () => {
   });
 });
 
+describe("settings are checked once, by the core's table", () => {
+  test("a store's group settings and the session options: wrong types INVALID_TYPE, out of range OUT_OF_RANGE", async () => {
+    const cases = [
+      [{ livelinessProbeS: "5" }, {}, "INVALID_TYPE"],
+      [{ livelinessProbeS: 0 }, {}, "OUT_OF_RANGE"],
+      [{ livelinessProbeS: 1.5 }, {}, "INVALID_TYPE"],
+      [{ maxClaimRetries: -1 }, {}, "OUT_OF_RANGE"],
+      [{ minMsBetweenClaimRetries: 50, maxMsBetweenClaimRetries: 10 }, {}, "OUT_OF_RANGE"],
+      [{}, { storeTimeoutMs: 0 }, "OUT_OF_RANGE"],
+      [{}, { storeTimeoutMs: "1000" }, "INVALID_TYPE"],
+      [{}, { maxClockSkewMs: -5 }, "OUT_OF_RANGE"],
+    ];
+    for (const [group, options, code] of cases) {
+      const store = new MapStore({ probeS: 1 });
+      Object.assign(store.group, group);
+      if (options.maxClockSkewMs !== undefined) store.now = async () => Date.now();
+      await assert.rejects(sf.Snowfall.create({ store, ...options }), (e) => e instanceof sf.SnowfallError && e.code === code, `${JSON.stringify({ group, options })} -> ${code}`);
+      assert.equal(store.writes, 0);
+    }
+    const db = await openDatabase("sqlite");
+    await assert.rejects(sf.DatabaseSyncer.createSchemaGroup({ database: db.database, schemaGroupName: uniqueGroup("s"), livelinessProbeS: "5" }), { code: "INVALID_TYPE" });
+    await assert.rejects(sf.DatabaseSyncer.createSchemaGroup({ database: db.database, schemaGroupName: uniqueGroup("s"), livelinessProbeS: 100_000 }), { code: "OUT_OF_RANGE" });
+    await assert.rejects(sf.DatabaseSyncer.createSchemaGroup(null), { code: "INVALID_TYPE" });
+    await assert.rejects(sf.DatabaseSyncer.open(null), { code: "INVALID_TYPE" });
+    await assert.rejects(sf.DatabaseSyncer.status(5), { code: "INVALID_TYPE" });
+    await assert.rejects(sf.DatabaseSyncer.dropSchemaGroup("x"), { code: "INVALID_TYPE" });
+    const revoked = Proxy.revocable({}, {});
+    revoked.revoke();
+    await assert.rejects(sf.DatabaseSyncer.open(revoked.proxy), { code: "INVALID_TYPE" });
+    await db.close();
+  });
+});
+
 describe("keeping a lease in SQLite", () => {
   test("a holder paused past its lease loses its id to a successor whose window starts after its own", async () => {
     const db = await openDatabase("sqlite");
