@@ -2,7 +2,7 @@
 # One-shot, idempotent machine set-up for building and testing snowfall-wasm on a fresh
 # Debian 12 machine (see ../shared/notes/toolchain.md for why each step is the way it is).
 #   scripts/setup.sh            toolchain + npm packages (enough for `npm run demo`)
-#   scripts/setup.sh --tests    also apt packages for the test suite (Chromium, PostgreSQL, MariaDB)
+#   scripts/setup.sh --tests    also apt packages for the test suite (Chromium, PostgreSQL, MariaDB, Redis)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +19,7 @@ if [ "${1:-}" = "--tests" ]; then
   command -v chromedriver >/dev/null || need+=(chromium-driver)
   [ -x /usr/lib/postgresql/15/bin/postgres ] || need+=(postgresql)
   command -v mariadbd >/dev/null || command -v mysqld >/dev/null || need+=(mariadb-server)
+  command -v redis-server >/dev/null || need+=(redis-server)
   if [ ${#need[@]} -gt 0 ]; then
     log "apt-get install ${need[*]}"
     export DEBIAN_FRONTEND=noninteractive

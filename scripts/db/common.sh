@@ -4,6 +4,7 @@
 SNOWFALL_DB_DIR="${SNOWFALL_DB_DIR:-${TMPDIR:-/tmp}/snowfall-wasm-db}"
 SNOWFALL_PG_PORT="${SNOWFALL_PG_PORT:-25432}"
 SNOWFALL_MARIADB_PORT="${SNOWFALL_MARIADB_PORT:-23306}"
+SNOWFALL_REDIS_PORT="${SNOWFALL_REDIS_PORT:-26379}"
 PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
 
 log() { printf '[db] %s\n' "$*" >&2; }

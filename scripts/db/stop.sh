@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Stop the loopback test servers started by start-*.sh (by their own pid files, nothing broader).
-#   scripts/db/stop.sh [postgres|mariadb|all] [--clean]   --clean also deletes their data.
+#   scripts/db/stop.sh [postgres|mariadb|redis|all] [--clean]   --clean also deletes their data.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 which="${1:-all}"; clean="${2:-}"; [ "$which" = --clean ] && { which=all; clean=--clean; }
@@ -23,5 +23,15 @@ if [ "$which" = all ] || [ "$which" = mariadb ]; then
     for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
   fi
   [ "$clean" = --clean ] && rm -rf "$SNOWFALL_DB_DIR/mariadb"
+fi
+if [ "$which" = all ] || [ "$which" = redis ]; then
+  pidf="$SNOWFALL_DB_DIR/redis/redis.pid"
+  if [ -s "$pidf" ]; then
+    pid="$(cat "$pidf")"
+    log "stopping redis (pid $pid)"
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+  fi
+  [ "$clean" = --clean ] && rm -rf "$SNOWFALL_DB_DIR/redis"
 fi
 exit 0

@@ -5,7 +5,7 @@
 //
 // config: {
 //   entry       absolute path of the installed package's Node ESM entry (node.mjs)
-//   kind        "postgres" | "mysql" | "sqlite"
+//   kind        "postgres" | "mysql" | "sqlite" | "redis"
 //   url         server URL (postgres, mysql) | file: the SQLite file
 //   group       schema group name
 //   out         file that receives every id minted, one decimal string per line
@@ -83,6 +83,15 @@ async function openDatabase() {
     pool.pool?.on?.("error", () => {});
     return { database: sf.fromMysql2(pool), close: () => pool.end().catch(() => {}) };
   }
+  if (cfg.kind === "redis") {
+    const { default: Redis } = await import("ioredis");
+    const client = new Redis(cfg.url, { maxRetriesPerRequest: 1 });
+    client.on("error", () => {});
+    // The partition, as for SQL: every command fails as an unreachable server's would.
+    const cut = () => Promise.reject(Object.assign(new Error("connect ECONNREFUSED (chaos: partitioned)"), { code: "ECONNREFUSED" }));
+    const redis = { call: (...a) => (partitioned ? cut() : client.call(...a)), sendCommand: () => cut(), pipeline: () => client.pipeline() };
+    return { redis, close: async () => client.disconnect() };
+  }
   if (cfg.kind === "sqlite") {
     const { default: Database } = await import("better-sqlite3");
     const db = new Database(cfg.url, { timeout: cfg.sqliteTimeoutMs ?? 2000 });
@@ -92,14 +101,15 @@ async function openDatabase() {
 }
 
 /** Snowfall.create, retried while every id is held (a dead holder's id frees after 2 probes). */
-async function create(database) {
+async function create(database, redis) {
   const deadline = Date.now() + (cfg.createDeadlineMs ?? 0);
   for (;;) {
     try {
       // A skewed process opts out of the clock check at open (its point is that fencing holds
       // whatever the skew; the check itself is tested in lease-keeper and adapters).
       const skewOk = skew === 0 ? {} : { maxClockSkewMs: 86_400_000 };
-      return await sf.Snowfall.create({ syncer: sf.DatabaseSyncer, schemaGroupName: cfg.group, database, clock, ...skewOk, ...(cfg.onDemand ? { timers: false } : {}) });
+      const where = redis ? { syncer: sf.RedisSyncer, redis } : { syncer: sf.DatabaseSyncer, database };
+      return await sf.Snowfall.create({ ...where, schemaGroupName: cfg.group, clock, ...skewOk, ...(cfg.onDemand ? { timers: false } : {}) });
     } catch (err) {
       if (err?.code !== "GENERATOR_IDS_EXHAUSTED" || Date.now() >= deadline) throw err;
       await sleep(100 + Math.floor(Math.random() * 100));
@@ -108,7 +118,7 @@ async function create(database) {
 }
 
 async function mintMode(db) {
-  const gen = await create(db.database);
+  const gen = await create(db.database, db.redis);
   const fd = openSync(cfg.out, "a");
   const perTick = cfg.perTick ?? 4;
   const summary = { minted: 0, errors: {}, generatorIds: [gen.generatorId], firstMintAt: null, lastMintAt: null };
@@ -185,7 +195,7 @@ async function mintMode(db) {
 let db;
 try {
   db = await openDatabase();
-  db.database = partitionable(db.database);
+  if (db.database) db.database = partitionable(db.database);
   await mintMode(db);
 } catch (err) {
   send({ type: "fatal", message: `${err?.code ?? ""} ${err?.stack ?? err}` });

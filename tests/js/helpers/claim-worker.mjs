@@ -6,10 +6,16 @@ import { pathToFileURL } from "node:url";
 
 const cfg = JSON.parse(process.argv[2]);
 // The package as installed for the tests (cfg.entry: its Node ESM entry).
-const { DatabaseSyncer, fromBetterSqlite3, fromMysql2, fromPg } = await import(pathToFileURL(cfg.entry).href);
+const { DatabaseSyncer, RedisSyncer, fromBetterSqlite3, fromMysql2, fromPg } = await import(pathToFileURL(cfg.entry).href);
 setTimeout(() => process.exit(3), 120_000).unref(); // never outlive a broken test
 
 async function connect() {
+  if (cfg.kind === "redis") {
+    const { default: Redis } = await import("ioredis");
+    const redis = new Redis(cfg.url);
+    const database = { execute: async () => redis.ping() }; // the warm-up below
+    return { database, redis, close: async () => redis.disconnect() };
+  }
   if (cfg.kind === "sqlite") {
     const { default: Database } = await import("better-sqlite3");
     const raw = new Database(cfg.url, { timeout: 10_000 });
@@ -25,9 +31,11 @@ async function connect() {
   return { database: fromMysql2(pool), close: () => pool.end() };
 }
 
-const { database, close } = await connect();
+const { database, redis, close } = await connect();
 const sessions = [];
-for (let i = 0; i < cfg.claimers; i++) sessions.push(await DatabaseSyncer.open({ schemaGroupName: cfg.group, database }));
+for (let i = 0; i < cfg.claimers; i++) {
+  sessions.push(await (redis ? RedisSyncer.open({ schemaGroupName: cfg.group, redis }) : DatabaseSyncer.open({ schemaGroupName: cfg.group, database })));
+}
 // Warm the pool so the measured claims do not include connecting.
 await Promise.all(Array.from({ length: cfg.poolSize ?? 8 }, () => database.execute("SELECT 1 AS one", [])));
 await new Promise((r) => setTimeout(r, Math.max(0, cfg.startAt - Date.now())));

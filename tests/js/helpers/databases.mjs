@@ -7,7 +7,7 @@ import pg from "pg";
 import mysql from "mysql2/promise";
 import Database from "better-sqlite3";
 import { fromBetterSqlite3, fromD1, fromMysql2, fromPg } from "../../../js/database/adapters.js";
-import { mariadbUrl, postgresUrl } from "./servers.mjs";
+import { mariadbUrl, postgresUrl, redisUrl } from "./servers.mjs";
 
 export const KINDS = ["sqlite", "postgres", "mysql", "d1"];
 
@@ -32,6 +32,11 @@ export async function openDatabase(kind, opts = {}) {
     const raw = new Database(file, { timeout: 5000 });
     raw.pragma("journal_mode = WAL");
     return { kind, raw, file, database: fromBetterSqlite3(raw), close: async () => { raw.close(); tmp?.remove(); } };
+  }
+  if (kind === "redis") {
+    const { default: Redis } = await import("ioredis");
+    const redis = new Redis(redisUrl(), { lazyConnect: false, maxRetriesPerRequest: 1 });
+    return { kind, redis, database: null, close: async () => { redis.disconnect(); } };
   }
   if (kind === "postgres") {
     const raw = new pg.Pool({ connectionString: postgresUrl(), max: opts.poolSize ?? 4 });

@@ -18,4 +18,10 @@ export function mariadbUrl() {
   return process.env.SNOWFALL_TEST_MYSQL_URL;
 }
 
+/** redis:// URL of the test server (started on first use). */
+export function redisUrl() {
+  process.env.SNOWFALL_TEST_REDIS_URL ||= start("start-redis.sh");
+  return process.env.SNOWFALL_TEST_REDIS_URL;
+}
+
 export const scriptsDir = scripts;
