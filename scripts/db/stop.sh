@@ -14,24 +14,19 @@ if [ "$which" = all ] || [ "$which" = postgres ]; then
   fi
   [ "$clean" = --clean ] && rm -rf "$SNOWFALL_DB_DIR/postgres"
 fi
-if [ "$which" = all ] || [ "$which" = mariadb ]; then
-  pidf="$SNOWFALL_DB_DIR/mariadb/mariadb.pid"
+# stop_by_pidfile NAME: stop the server whose pid file is $SNOWFALL_DB_DIR/NAME/*.pid, then --clean.
+stop_by_pidfile() {
+  local pidf="$SNOWFALL_DB_DIR/$1/$1.pid"
   if [ -s "$pidf" ]; then
-    pid="$(cat "$pidf")"
-    log "stopping mariadb (pid $pid)"
+    local pid; pid="$(cat "$pidf")"
+    log "stopping $1 (pid $pid)"
     kill "$pid" 2>/dev/null || true
     for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
   fi
-  [ "$clean" = --clean ] && rm -rf "$SNOWFALL_DB_DIR/mariadb"
-fi
-if [ "$which" = all ] || [ "$which" = redis ]; then
-  pidf="$SNOWFALL_DB_DIR/redis/redis.pid"
-  if [ -s "$pidf" ]; then
-    pid="$(cat "$pidf")"
-    log "stopping redis (pid $pid)"
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-  fi
-  [ "$clean" = --clean ] && rm -rf "$SNOWFALL_DB_DIR/redis"
-fi
+  [ "$clean" = --clean ] && rm -rf "${SNOWFALL_DB_DIR:?}/$1"
+  return 0
+}
+for name in mariadb redis; do
+  if [ "$which" = all ] || [ "$which" = "$name" ]; then stop_by_pidfile "$name"; fi
+done
 exit 0
