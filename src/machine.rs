@@ -404,6 +404,13 @@ impl LeaseMachine {
                     self.op = Op::Done(Outcome::Leased(lease));
                     return;
                 }
+                // A write identical to one of unknown outcome would be a no-op on the store if that
+                // one landed, and a no-op reads as "0 rows changed" (a false loss) on some MySQL
+                // connections: make it differ (1 ms later is still a renewal at this time).
+                let mut next = next;
+                while self.unknown.contains(&next) {
+                    next.last_updated_ms += 1;
+                }
                 // A renewal still in flight when the window ends is abandoned there.
                 let mut deadline = now.saturating_add(self.cfg.store_timeout_ms);
                 if lease.window_end_unix_ms >= now {
@@ -836,6 +843,23 @@ mod tests {
             m.renew(now); // same ms as the claim, or the clock stepped back
             assert_eq!(m.poll(now), Step::Done(Outcome::Leased(lease)));
         }
+    }
+
+    #[test]
+    fn a_renewal_never_writes_a_value_identical_to_an_unknown_one() {
+        // Seen while writing tests/simulation.rs: a renewal in the same ms as a failed one wrote the
+        // same slot; if the failed one had landed, that write changes nothing ("0 rows" on MySQL
+        // without CLIENT_FOUND_ROWS) and read as a lost lease.
+        let (mut m, _store, _) = leased(config(), 10_000);
+        m.renew(11_000);
+        let (seq, _, _, first, _) = cas(&mut m, 11_000);
+        assert!(m.handle_failure(seq, 11_000, false));
+        assert!(matches!(m.poll(11_000), Step::Done(Outcome::Failed(_))));
+        m.renew(11_000);
+        let (_, _, _, second, _) = cas(&mut m, 11_000);
+        assert_ne!(first, second, "the second write differs from the first");
+        assert_eq!(second.reserved_until_ms, first.reserved_until_ms);
+        assert_eq!(second.last_updated_ms, 11_001);
     }
 
     #[test]
