@@ -3,6 +3,7 @@ export { Snowfall } from "./snowfall.js";
 export { SimpleSyncer } from "./simple-syncer.js";
 export { SnowfallError } from "./errors.js";
 export { decodeGuid, guidRange } from "./decode.js";
+export { guidReplacer, guidReviver } from "./json.js";
 export { DatabaseSyncer } from "./database/syncer.js";
 export { fromPg, fromMysql2, fromBetterSqlite3, fromD1, fromNodeSqlite, fromBunSqlite, fromPostgresJs, fromPGlite, fromLibsql } from "./database/adapters.js";
 

@@ -223,3 +223,8 @@ export function fromLibsql(client: LibsqlClientLike): Database;
 export function decodeGuid(id: bigint | string, options?: { epochStartDate?: Date | number }): DecodedGuid;
 export function guidRange(time: Date | number, options?: { epochStartDate?: Date | number }): { lowest: bigint; highest: bigint };
 export const DEFAULT_EPOCH: Date;
+
+/** JSON.stringify replacer: bigints (and BigUint64Array / BigInt64Array) become decimal strings. */
+export function guidReplacer(key: string, value: unknown): unknown;
+/** A JSON.parse reviver turning the named keys' decimal strings (or arrays of them) back into bigint ids. */
+export function guidReviver(...keys: [string, ...string[]]): (key: string, value: unknown) => unknown;
