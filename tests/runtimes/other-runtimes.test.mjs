@@ -1,6 +1,7 @@
 // Node 22, Deno 2 and Bun 1 (from npm: tests/runtimes/engines, installed by scripts/setup.sh --tests)
 // against the packed and installed package: import (Deno with no permission at all), require,
-// 100k ids, DatabaseSyncer on the runtime's own SQLite (node:sqlite, bun:sqlite), the CLI.
+// 100k ids, DatabaseSyncer on the runtime's own SQLite (node:sqlite, bun:sqlite), the CLI (which
+// finds no better-sqlite3 in the consumer project, so it takes the runtime's own SQLite too).
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
@@ -24,6 +25,18 @@ const skip = missing.length ? `missing ${missing.join(", ")}: run scripts/setup.
 const VERSION = `const version = typeof Deno === "object" ? Deno.version.deno : typeof Bun === "object" ? Bun.version : process.versions.node;`;
 
 let pkg;
+/** Runs the installed package's CLI in `runtime`: { code, stdout, stderr }. */
+async function cliIn(runtime, args, { permissions, cwd = pkg.projectDir } = {}) {
+  const r = RUNTIMES[runtime];
+  try {
+    const { stdout, stderr } = await run(r.bin, r.args(path.join(pkg.packageDir, "cli.mjs"), permissions).concat(args),
+      { cwd, timeout: 60_000, env: { ...process.env, NO_COLOR: "1", DATABASE_URL: "", SNOWFALL_GROUP: "" } });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
 async function runIn(runtime, file, source, { permissions, env } = {}) {
   const p = path.join(pkg.projectDir, file);
   writeFileSync(p, source);
@@ -122,6 +135,33 @@ describe("Node 22, Deno 2, Bun 1 (installed package)", { skip, timeout: 280_000 
       for (const [name, outcome] of Object.entries(r.refusals)) {
         assert.match(outcome, new RegExp(`^INVALID_TYPE: ${name}: this is a ${kind} .*use ${SQLITE[kind].adapter}\\(db\\)`), `${name}(${kind} db)`);
       }
+    });
+
+    test(`${runtime}: the CLI: decode, generate in memory${runtime === "Deno 2" ? " (no permissions)" : ""}; create-group, generate, status on ${kind}`, async () => {
+      let r = await cliIn(runtime, ["decode", "133494887688437760"]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^133494887688437760 {2}2020-07-03T04:30:30\.720Z {2}counter 0 {2}generator 0\n$/);
+      r = await cliIn(runtime, ["generate", "--count", "3", "--json"]);
+      assert.equal(r.code, 0, r.stderr);
+      const ids = JSON.parse(r.stdout).map(BigInt);
+      assert.ok(ids.length === 3 && ids[0] < ids[1] && ids[1] < ids[2], r.stdout);
+
+      const dir = mkdtempSync(path.join(pkg.projectDir, "cli-"));
+      const permissions = [`--allow-read=${dir}`, `--allow-write=${dir}`, "--allow-env"];
+      const db = ["--database", "sqlite:./ids.db", "--group", "orders"];
+      r = await cliIn(runtime, ["create-group", ...db, "--probe-s", "2", "--json"], { permissions, cwd: dir });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(JSON.parse(r.stdout).livelinessProbeS, 2);
+      r = await cliIn(runtime, ["generate", ...db, "--count", "2"], { permissions, cwd: dir });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout.trim().split("\n").length, 2);
+      r = await cliIn(runtime, ["status", ...db, "--json"], { permissions, cwd: dir });
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual([JSON.parse(r.stdout).slotCount, JSON.parse(r.stdout).live], [4096, []]);
+      r = await cliIn(runtime, ["status", "--database", "sqlite:./missing.db"], { permissions, cwd: dir });
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /^error DATABASE_NOT_FOUND: no SQLite database at \.\/missing\.db/m);
+      assert.equal(r.stderr.trim().split("\n").length, 1, `one line: ${r.stderr}`);
     });
   }
 });
