@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { DatabaseSyncer } from "../../js/database/syncer.js";
 import { statementsFor } from "../../js/database/dialects.js";
 import { checkResult, fromBetterSqlite3, fromBunSqlite, fromD1, fromLibsql, fromMysql2, fromNodeSqlite, fromPGlite, fromPg, fromPostgresJs } from "../../js/database/adapters.js";
-import { mariadbUrl } from "./helpers/servers.mjs";
+import { mariadbUrl, postgresUrl } from "./helpers/servers.mjs";
 import { KINDS, MORE_KINDS, manualClock, openDatabase, uniqueGroup } from "./helpers/databases.mjs";
 
 const PROBE_MS = 5000;
@@ -342,6 +342,84 @@ describe("checkResult: what a custom adapter's execute() resolves to", () => {
       await b.release(-1);
     } finally {
       await db.close();
+    }
+  });
+});
+
+// README's Kysely adapter and Drizzle's $client, on real databases: a group, two distinct leases.
+describe("README recipes: Kysely and Drizzle", () => {
+  const twoLeases = async (database) => {
+    const schemaGroupName = uniqueGroup("recipe");
+    await DatabaseSyncer.createSchemaGroup({ schemaGroupName, database });
+    const a = await DatabaseSyncer.open({ schemaGroupName, database });
+    const b = await DatabaseSyncer.open({ schemaGroupName, database });
+    const [la, lb] = [await a.claim(), await b.claim()];
+    assert.notEqual(la.generatorId, lb.generatorId);
+    await a.renew();
+    await a.release(-1);
+    await b.release(-1);
+    await DatabaseSyncer.dropSchemaGroup({ schemaGroupName, database });
+  };
+  // The README's 7 lines, for a Kysely instance `db` (its numAffectedRows is a bigint).
+  const kyselyAdapter = (db, dialect, CompiledQuery) => ({
+    dialect,
+    async execute(sql, params) {
+      const r = await db.executeQuery(CompiledQuery.raw(sql, params));
+      return { rows: r.rows, rowCount: Number(r.numAffectedRows ?? r.rows.length) };
+    },
+  });
+
+  test("Kysely (SqliteDialect on better-sqlite3) through the README adapter", async () => {
+    const { Kysely, SqliteDialect, CompiledQuery } = await import("kysely");
+    const sqlite = await openDatabase("sqlite");
+    const db = new Kysely({ dialect: new SqliteDialect({ database: sqlite.raw }) });
+    try {
+      await twoLeases(kyselyAdapter(db, "sqlite", CompiledQuery));
+    } finally {
+      await db.destroy(); // closes the better-sqlite3 database
+      await sqlite.close().catch(() => {});
+    }
+  });
+
+  test("Kysely (PostgresDialect on a pg Pool whose int8 parser gives Numbers) through the README adapter", async () => {
+    const { Kysely, PostgresDialect, CompiledQuery } = await import("kysely");
+    const { default: pg } = await import("pg");
+    const pool = new pg.Pool({ connectionString: postgresUrl(), max: 2, types: { getTypeParser: (oid, format) => (oid === 20 ? Number : pg.types.getTypeParser(oid, format)) } });
+    const db = new Kysely({ dialect: new PostgresDialect({ pool }) });
+    try {
+      await twoLeases(kyselyAdapter(db, "postgres", CompiledQuery));
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  test("Drizzle: the adapters take db.$client (node-postgres, PGlite, libSQL, better-sqlite3)", async () => {
+    const { default: pg } = await import("pg");
+    const { PGlite } = await import("@electric-sql/pglite");
+    const { createClient } = await import("@libsql/client");
+    const { drizzle: nodePg } = await import("drizzle-orm/node-postgres");
+    const { drizzle: pglite } = await import("drizzle-orm/pglite");
+    const { drizzle: libsql } = await import("drizzle-orm/libsql");
+    const { drizzle: betterSqlite3 } = await import("drizzle-orm/better-sqlite3");
+    const sqlite = await openDatabase("sqlite");
+    const libsqlFile = await openDatabase("libsql");
+    const dbs = {
+      pg: nodePg(new pg.Pool({ connectionString: postgresUrl(), max: 2 })),
+      pglite: pglite(new PGlite()),
+      libsql: libsql(createClient({ url: `file:${libsqlFile.file}` })),
+      sqlite: betterSqlite3(sqlite.raw),
+    };
+    try {
+      await twoLeases(fromPg(dbs.pg.$client));
+      await twoLeases(fromPGlite(dbs.pglite.$client));
+      await twoLeases(fromLibsql(dbs.libsql.$client));
+      await twoLeases(fromBetterSqlite3(dbs.sqlite.$client));
+    } finally {
+      await dbs.pg.$client.end();
+      await dbs.pglite.$client.close();
+      dbs.libsql.$client.close();
+      await sqlite.close();
+      await libsqlFile.close();
     }
   });
 });
