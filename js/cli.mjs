@@ -209,10 +209,13 @@ const commands = {
 
   status: (values) => withDatabase(values, async (database) => {
     const s = await DatabaseSyncer.status({ schemaGroupName: values.group, database });
-    print(values, s, () => {
+    // Ids pass 2^63 (a signed BIGINT) 2^40 ms after the epoch, and the 41-bit time field ends at 2^41.
+    const limits = { idsPassSignedBigint: iso(s.epochUnixMs + 2 ** 40), idsEnd: iso(s.epochUnixMs + 2 ** 41 - 1) };
+    print(values, { ...s, ...limits }, () => {
       const now = Date.now();
       const lines = [
         `schema group ${s.schemaGroupName}: probe ${s.livelinessProbeS} s, epoch ${iso(s.epochUnixMs)}, ${s.live.length} of ${s.slotCount} generator ids live`,
+        `ids pass 2^63 (signed BIGINT columns) on ${limits.idsPassSignedBigint}; the last ms of the layout (2^64) is ${limits.idsEnd}`,
       ];
       if (s.live.length) lines.push("generator_id  last_renewal (age)                 window_end                  holder");
       for (const l of s.live) {

@@ -64,6 +64,9 @@ describe("snowfall-wasm CLI", { skip }, () => {
     r = await cli("status", "--group", "orders", "--json");
     const s = JSON.parse(r.stdout);
     assert.equal(s.livelinessProbeS, 2);
+    assert.deepEqual([s.idsPassSignedBigint, s.idsEnd], ["2055-11-04T19:53:47.776Z", "2090-09-07T15:47:35.551Z"], "2^40 ms and 2^41 - 1 ms after the 2021 epoch");
+    r = await cli("status", "--group", "orders");
+    assert.match(r.stdout, /0 of 4096 generator ids live\nids pass 2\^63 \(signed BIGINT columns\) on 2055-11-04T19:53:47\.776Z; the last ms of the layout \(2\^64\) is 2090-09-07T15:47:35\.551Z/);
     assert.equal(s.slotCount, 4096);
     assert.deepEqual(s.live, [], "generate released its id");
   });
