@@ -237,6 +237,55 @@ export function fromMysql2(pool: unknown): Database;
 export function fromBetterSqlite3(db: unknown): Database;
 export function fromD1(d1: unknown): Database;
 
+// The parts of each driver an adapter uses, structurally (no driver's types are imported).
+
+/** node:sqlite `DatabaseSync` (Node 22.13+, Deno 2). */
+export interface NodeSqliteDatabaseLike {
+  prepare(sql: string): {
+    all(...params: any[]): unknown[];
+    run(...params: any[]): { changes: number | bigint };
+  };
+}
+/** bun:sqlite `Database`. */
+export interface BunSqliteDatabaseLike {
+  prepare(sql: string): {
+    all(...params: any[]): unknown[];
+    run(...params: any[]): { changes: number };
+    readonly columnNames: string[];
+  };
+}
+/** postgres.js: the `sql` function `postgres(url)` returns. */
+export interface PostgresJsSqlLike {
+  unsafe(query: string, parameters?: any[]): PromiseLike<ArrayLike<unknown> & { count: number | null }>;
+  begin(...args: any[]): unknown;
+}
+/** PGlite (`new PGlite()`, `await PGlite.create()`). */
+export interface PGliteLike {
+  query(sql: string, params?: any[]): Promise<{ rows: unknown[]; affectedRows?: number; fields: { name: string }[] }>;
+  readonly waitReady: Promise<void>;
+}
+/** @libsql/client `Client` (`createClient({ url })`). */
+export interface LibsqlClientLike {
+  execute(statement: { sql: string; args: any[] }): Promise<{ rows: ArrayLike<unknown>[]; columns: string[]; rowsAffected: number }>;
+  readonly protocol: string;
+}
+
+/** SQLite through node:sqlite (Node 22.13+, Deno 2). */
+export function fromNodeSqlite(db: NodeSqliteDatabaseLike): Database;
+/** SQLite through bun:sqlite. */
+export function fromBunSqlite(db: BunSqliteDatabaseLike): Database;
+/** PostgreSQL through postgres.js. */
+export function fromPostgresJs(sql: PostgresJsSqlLike): Database;
+/** PostgreSQL in-process through PGlite. */
+export function fromPGlite(pg: PGliteLike): Database;
+/** SQLite / Turso through @libsql/client. */
+export function fromLibsql(client: LibsqlClientLike): Database;
+
 export function decodeGuid(id: bigint | string, options?: { epochStartDate?: Date | number }): DecodedGuid;
 export function guidRange(time: Date | number, options?: { epochStartDate?: Date | number }): { lowest: bigint; highest: bigint };
 export const DEFAULT_EPOCH: Date;
+
+/** JSON.stringify replacer: bigints (and BigUint64Array / BigInt64Array) become decimal strings. */
+export function guidReplacer(key: string, value: unknown): unknown;
+/** A JSON.parse reviver turning the named keys' decimal strings (or arrays of them) back into bigint ids. */
+export function guidReviver(...keys: [string, ...string[]]): (key: string, value: unknown) => unknown;

@@ -86,6 +86,8 @@ const published = {
       workerd: "./workerd.mjs",
       worker: "./workerd.mjs",
       browser: "./browser.mjs",
+      // Deno's import: the wasm by `import source` (no --allow-read); its require() takes node.cjs.
+      deno: { import: "./deno.mjs", require: "./node.cjs" },
       node: { import: "./node.mjs", require: "./node.cjs" },
       default: "./browser.mjs",
     },

@@ -46,4 +46,11 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   log "npm ci"
   npm ci --no-audit --no-fund --loglevel=error
 fi
+# Node 22, Deno 2 and Bun 1 for tests/runtimes/other-runtimes.test.mjs, from npm, in a project of
+# their own (the `node` package's bin would shadow Node 20 in the root project's npm scripts).
+engines=tests/runtimes/engines
+if [ "${1:-}" = "--tests" ] && { [ ! -d $engines/node_modules ] || [ $engines/package-lock.json -nt $engines/node_modules/.package-lock.json ]; }; then
+  log "npm ci (test runtimes: Node 22, Deno, Bun)"
+  npm ci --prefix $engines --no-audit --no-fund --loglevel=error
+fi
 log "ready"

@@ -4,6 +4,7 @@
 // (src/machine.rs, docs/PROTOCOL.md). The SQL of each dialect is in js/database/dialects.js.
 import { SnowfallError } from "../errors.js";
 import { GENERATOR_ID_COUNT, isContention, statementsFor } from "../database/dialects.js";
+import { checkResult } from "../database/adapters.js";
 
 // Longest group name whose table names fit every dialect: PostgreSQL allows 63 bytes per
 // identifier, "snowfall_" + name + "_properties" adds 20.
@@ -59,14 +60,16 @@ export class SqlStore {
 
   async #exec(what, sql, params) {
     this.statements++;
+    let result;
     try {
-      return await this.#db.execute(sql, params ?? []);
+      result = await this.#db.execute(sql, params ?? []);
     } catch (err) {
       // Contention (serialization failure, deadlock, busy) is retried by the core.
       const e = wrap(what, err);
       if (isContention(this.#db.dialect, err)) e.contention = true;
       throw e;
     }
+    return checkResult(result, sql); // a custom adapter's reply, checked against the contract
   }
 
   async #tableExists(name) {

@@ -1,20 +1,24 @@
 // Every adapter against its real database: create a group, claim, renew, release, reclaim after
-// expiry, exhaustion at 4096. Time is a manual clock handed to the syncer, so "expiry" is instant.
+// expiry, exhaustion at 4096; then every adapter given every other driver's real object, and the
+// check of what a custom adapter returns. (node:sqlite and bun:sqlite: tests/runtimes/other-runtimes.) Time is a manual clock handed to the syncer, so "expiry" is instant.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { sf, ANY_SKEW } from "./helpers/package.mjs";
 
 const { DatabaseSyncer } = sf;
 import { statementsFor } from "../../js/database/dialects.js";
-import { KINDS, manualClock, openDatabase, uniqueGroup } from "./helpers/databases.mjs";
+import { checkResult, fromBetterSqlite3, fromBunSqlite, fromD1, fromLibsql, fromMysql2, fromNodeSqlite, fromPGlite, fromPg, fromPostgresJs } from "../../js/database/adapters.js";
+import { mariadbUrl, postgresUrl } from "./helpers/servers.mjs";
+import { KINDS, MORE_KINDS, manualClock, openDatabase, uniqueGroup } from "./helpers/databases.mjs";
 
 const PROBE_MS = 5000;
 
-for (const kind of KINDS) {
+for (const kind of [...KINDS, ...MORE_KINDS]) {
   describe(`DatabaseSyncer on ${kind}`, () => {
     let db;
+    let dialect;
     const groups = [];
-    before(async () => { db = await openDatabase(kind); });
+    before(async () => { db = await openDatabase(kind); dialect = db.database.dialect; });
     after(async () => {
       for (const schemaGroupName of groups) await DatabaseSyncer.dropSchemaGroup({ schemaGroupName, database: db.database });
       await db.close();
@@ -26,14 +30,14 @@ for (const kind of KINDS) {
       return { schemaGroupName, props, stmts: statementsFor(db.database.dialect, schemaGroupName) };
     };
     const slot = async (stmts, id) => {
-      const { rows } = await db.database.execute(`SELECT generator_id, last_updated_ms, reserved_until_ms, holder FROM ${kind === "mysql" ? "`" + stmts.manifestName + "`" : `"${stmts.manifestName}"`} WHERE generator_id = ${id}`, []);
+      const { rows } = await db.database.execute(`SELECT generator_id, last_updated_ms, reserved_until_ms, holder FROM ${dialect === "mysql" ? "`" + stmts.manifestName + "`" : `"${stmts.manifestName}"`} WHERE generator_id = ${id}`, []);
       return rows[0];
     };
     // Test-only SQL: quote the table the dialect's way, number placeholders for PostgreSQL.
     const sql = (s, table) => {
       let i = 0;
-      const text = s.replace("$T", kind === "mysql" ? "`" + table + "`" : `"${table}"`);
-      return kind === "postgres" ? text.replace(/\?/g, () => `$${++i}`) : text;
+      const text = s.replace("$T", dialect === "mysql" ? "`" + table + "`" : `"${table}"`);
+      return dialect === "postgres" ? text.replace(/\?/g, () => `$${++i}`) : text;
     };
     // Marks every slot but `id` as freshly renewed, so the next claim must pick `id`.
     const holdAllBut = async (stmts, id, now) => {
@@ -260,9 +264,9 @@ for (const kind of KINDS) {
       // A long probe: the claims below must all still be live when the last one runs.
       const { schemaGroupName, stmts } = await newGroup({ livelinessProbeS: 3600, maxClaimRetries: 1, minMsBetweenClaimRetries: 1, maxMsBetweenClaimRetries: 2 });
       const session = await DatabaseSyncer.open({ schemaGroupName, database: db.database });
-      // Miniflare's D1 takes ~20 ms a claim: there, all but the last 64 slots are marked held
-      // directly and the syncer claims the rest; the other databases claim all 4096.
-      const prefilled = kind === "d1" ? 4096 - 64 : 0;
+      // Miniflare's D1 takes ~20 ms a claim and PGlite ~6: there, all but the last 64 slots are
+      // marked held directly and the syncer claims the rest; the other databases claim all 4096.
+      const prefilled = kind === "d1" || kind === "pglite" ? 4096 - 64 : 0;
       if (prefilled) {
         await db.database.execute(sql("UPDATE $T SET last_updated_ms = ? WHERE generator_id < ?", stmts.manifestName), [Date.now(), prefilled]);
       }
@@ -277,3 +281,185 @@ for (const kind of KINDS) {
     });
   });
 }
+
+// Each adapter given each other real driver object: refused at once, naming the adapter it needs.
+describe("adapters refuse another driver's object, naming the right adapter", () => {
+  const drivers = {};
+  before(async () => {
+    for (const kind of ["sqlite", "postgres", "mysql", "d1", ...MORE_KINDS]) drivers[kind] = await openDatabase(kind);
+  });
+  after(async () => { for (const d of Object.values(drivers)) await d.close(); });
+
+  const ADAPTERS = { fromPg, fromMysql2, fromBetterSqlite3, fromD1, fromPGlite, fromPostgresJs, fromLibsql, fromNodeSqlite, fromBunSqlite };
+  const RIGHT = { sqlite: "fromBetterSqlite3", postgres: "fromPg", mysql: "fromMysql2", d1: "fromD1", pglite: "fromPGlite", postgresjs: "fromPostgresJs", libsql: "fromLibsql" };
+
+  test("every wrong pairing is INVALID_TYPE naming the right call; the right one works", async () => {
+    for (const [kind, right] of Object.entries(RIGHT)) {
+      const raw = drivers[kind].raw;
+      for (const [name, adapter] of Object.entries(ADAPTERS)) {
+        if (name === right) {
+          const { rows } = await adapter(raw).execute("SELECT 1 AS one", []);
+          assert.equal(Number(rows[0].one), 1, `${name} on ${kind}`);
+          continue;
+        }
+        assert.throws(() => adapter(raw), (err) => err.code === "INVALID_TYPE" && err.message.startsWith(`${name}: `) && err.message.includes(`use ${right}(`),
+          `${name}(${kind} driver) must name ${right}`);
+      }
+    }
+  });
+
+  test("a callback mysql2 pool is refused with the .promise() call to make", async () => {
+    const { default: mysqlCallback } = await import("mysql2");
+    const pool = mysqlCallback.createPool({ uri: mariadbUrl(), connectionLimit: 1 });
+    try {
+      assert.throws(() => fromMysql2(pool), { code: "INVALID_TYPE", message: /callback-style mysql2 .*use fromMysql2\(pool\.promise\(\)\)/ });
+      const { rows } = await fromMysql2(pool.promise()).execute("SELECT 1 AS one", []);
+      assert.equal(rows[0].one, 1);
+    } finally {
+      await new Promise((r) => pool.end(r));
+    }
+  });
+
+  test("Neon's HTTP neon() function given to fromPg is INVALID_TYPE naming Neon's Pool", async () => {
+    const { neon, Pool } = await import("@neondatabase/serverless");
+    const sql = neon("postgres://user:password@db.example.invalid/neondb"); // makes no request
+    for (const adapter of [fromPg, fromPostgresJs]) {
+      assert.throws(() => adapter(sql), { code: "INVALID_TYPE", message: /Neon's HTTP query function .*fromPg\(new Pool\(\{ connectionString \}\)\)/ });
+    }
+    const pool = new Pool({ connectionString: "postgres://user:password@db.example.invalid/neondb" });
+    assert.equal(fromPg(pool).dialect, "postgres", "Neon's pg-compatible Pool is accepted (not connected here)");
+  });
+
+  test("non-drivers are INVALID_TYPE saying what was expected", () => {
+    for (const bad of [42, null, undefined, {}, "postgres://x"]) {
+      for (const [name, adapter] of Object.entries(ADAPTERS)) {
+        assert.throws(() => adapter(bad), (err) => err.code === "INVALID_TYPE" && err.message.startsWith(`${name}: expected `), `${name}(${String(bad)})`);
+      }
+    }
+  });
+});
+
+describe("checkResult: what a custom adapter's execute() resolves to", () => {
+  const SQL = "UPDATE \"snowfall_g_manifest\" SET last_updated_ms = ? WHERE generator_id = ?";
+  test("a conforming result passes through; a bigint rowCount and bigint values become Numbers", () => {
+    const ok = { rows: [{ n: 1 }], rowCount: 1 };
+    assert.equal(checkResult(ok, SQL), ok);
+    assert.deepEqual(checkResult({ rows: [], rowCount: 1n }, SQL), { rows: [], rowCount: 1 }, "Kysely's numAffectedRows is a bigint");
+    assert.deepEqual(checkResult({ rows: [{ v: 1796146713785n, s: "x" }], rowCount: 1 }, SQL), { rows: [{ v: 1796146713785, s: "x" }], rowCount: 1 });
+  });
+  test("anything else is INVALID_TYPE naming the statement and the fault", () => {
+    const cases = [
+      [undefined, /resolved to undefined/],
+      [[{ n: 1 }], /rows is undefined/],
+      [{ rows: undefined, rowCount: 0 }, /rows is undefined/],
+      [{ rows: [[1, 2]], rowCount: 1 }, /a row is an array: rows must be objects keyed by column name/],
+      [{ rows: [], rowCount: "1" }, /rowCount is string "1": it must be the number of rows the statement matched/],
+      [{ rows: [], rowCount: undefined }, /rowCount is undefined/],
+      [{ rows: [], rowCount: 1.5 }, /rowCount is number/],
+      [{ rows: [], rowCount: -1 }, /rowCount is number/],
+    ];
+    for (const [result, message] of cases) {
+      assert.throws(() => checkResult(result, SQL), (err) => err.code === "INVALID_TYPE" && message.test(err.message) && err.message.includes("UPDATE \\\"snowfall_g_manifest\\\""), JSON.stringify(result));
+    }
+  });
+  test("a Kysely-style adapter (bigint rowCount) leases through checkResult on real SQLite", async () => {
+    const db = await openDatabase("sqlite");
+    try {
+      const database = {
+        dialect: "sqlite",
+        async execute(sql, params) {
+          const r = await db.database.execute(sql, params);
+          return checkResult({ rows: r.rows, rowCount: BigInt(r.rowCount) }, sql);
+        },
+      };
+      const schemaGroupName = uniqueGroup("checked");
+      await DatabaseSyncer.createSchemaGroup({ schemaGroupName, database });
+      const a = await DatabaseSyncer.open({ schemaGroupName, database });
+      const b = await DatabaseSyncer.open({ schemaGroupName, database });
+      const [la, lb] = [await a.claim(), await b.claim()];
+      assert.notEqual(la.generatorId, lb.generatorId);
+      await a.release(-1);
+      await b.release(-1);
+    } finally {
+      await db.close();
+    }
+  });
+});
+
+// README's Kysely adapter and Drizzle's $client, on real databases: a group, two distinct leases.
+describe("README recipes: Kysely and Drizzle", () => {
+  const twoLeases = async (database) => {
+    const schemaGroupName = uniqueGroup("recipe");
+    await DatabaseSyncer.createSchemaGroup({ schemaGroupName, database });
+    const a = await DatabaseSyncer.open({ schemaGroupName, database });
+    const b = await DatabaseSyncer.open({ schemaGroupName, database });
+    const [la, lb] = [await a.claim(), await b.claim()];
+    assert.notEqual(la.generatorId, lb.generatorId);
+    await a.renew();
+    await a.release(-1);
+    await b.release(-1);
+    await DatabaseSyncer.dropSchemaGroup({ schemaGroupName, database });
+  };
+  // The README's 7 lines, for a Kysely instance `db` (its numAffectedRows is a bigint).
+  const kyselyAdapter = (db, dialect, CompiledQuery) => ({
+    dialect,
+    async execute(sql, params) {
+      const r = await db.executeQuery(CompiledQuery.raw(sql, params));
+      return { rows: r.rows, rowCount: Number(r.numAffectedRows ?? r.rows.length) };
+    },
+  });
+
+  test("Kysely (SqliteDialect on better-sqlite3) through the README adapter", async () => {
+    const { Kysely, SqliteDialect, CompiledQuery } = await import("kysely");
+    const sqlite = await openDatabase("sqlite");
+    const db = new Kysely({ dialect: new SqliteDialect({ database: sqlite.raw }) });
+    try {
+      await twoLeases(kyselyAdapter(db, "sqlite", CompiledQuery));
+    } finally {
+      await db.destroy(); // closes the better-sqlite3 database
+      await sqlite.close().catch(() => {});
+    }
+  });
+
+  test("Kysely (PostgresDialect on a pg Pool whose int8 parser gives Numbers) through the README adapter", async () => {
+    const { Kysely, PostgresDialect, CompiledQuery } = await import("kysely");
+    const { default: pg } = await import("pg");
+    const pool = new pg.Pool({ connectionString: postgresUrl(), max: 2, types: { getTypeParser: (oid, format) => (oid === 20 ? Number : pg.types.getTypeParser(oid, format)) } });
+    const db = new Kysely({ dialect: new PostgresDialect({ pool }) });
+    try {
+      await twoLeases(kyselyAdapter(db, "postgres", CompiledQuery));
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  test("Drizzle: the adapters take db.$client (node-postgres, PGlite, libSQL, better-sqlite3)", async () => {
+    const { default: pg } = await import("pg");
+    const { PGlite } = await import("@electric-sql/pglite");
+    const { createClient } = await import("@libsql/client");
+    const { drizzle: nodePg } = await import("drizzle-orm/node-postgres");
+    const { drizzle: pglite } = await import("drizzle-orm/pglite");
+    const { drizzle: libsql } = await import("drizzle-orm/libsql");
+    const { drizzle: betterSqlite3 } = await import("drizzle-orm/better-sqlite3");
+    const sqlite = await openDatabase("sqlite");
+    const libsqlFile = await openDatabase("libsql");
+    const dbs = {
+      pg: nodePg(new pg.Pool({ connectionString: postgresUrl(), max: 2 })),
+      pglite: pglite(new PGlite()),
+      libsql: libsql(createClient({ url: `file:${libsqlFile.file}` })),
+      sqlite: betterSqlite3(sqlite.raw),
+    };
+    try {
+      await twoLeases(fromPg(dbs.pg.$client));
+      await twoLeases(fromPGlite(dbs.pglite.$client));
+      await twoLeases(fromLibsql(dbs.libsql.$client));
+      await twoLeases(fromBetterSqlite3(dbs.sqlite.$client));
+    } finally {
+      await dbs.pg.$client.end();
+      await dbs.pglite.$client.close();
+      dbs.libsql.$client.close();
+      await sqlite.close();
+      await libsqlFile.close();
+    }
+  });
+});

@@ -2,7 +2,7 @@
 // that installed the packed package, so the published .d.ts and the `exports` map are what resolve.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { copyFileSync, mkdirSync, readdirSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { before, describe, test } from "node:test";
 import { promisify } from "node:util";
@@ -63,5 +63,22 @@ describe("TypeScript types of the installed package", { timeout: 180_000 }, () =
   test("CommonJS consumers (require condition) get the types too (nodenext)", async () => {
     const r = await tsc(["api.cts"], CONFIGS["nodenext (Node ESM/CJS)"]);
     assert.equal(r.code, 0, `tsc failed:\n${r.output}`);
+  });
+
+  test("the new adapters take each driver's real object under its published types, and refuse others' (drivers.mts)", async () => {
+    // The drivers' own .d.ts files, at the versions the repo tests against (PGlite's need
+    // @types/emscripten, which it does not depend on: skipLibCheck for this file only).
+    const version = (name) => JSON.parse(readFileSync(path.join(repoRoot, "node_modules", name, "package.json"), "utf8")).version;
+    const drivers = ["postgres", "@electric-sql/pglite", "@libsql/client", "@types/node"];
+    const { projectDir } = await installedPackage({ extraPackages: drivers.map((d) => `${d}@${version(d)}`) });
+    const dir = path.join(projectDir, "types");
+    mkdirSync(dir, { recursive: true });
+    copyFileSync(path.join(typesDir, "drivers.mts"), path.join(dir, "drivers.mts"));
+    try {
+      await run(repoBin("tsc"), ["--strict", "--noEmit", "--pretty", "false", "--skipLibCheck", "--types", "node",
+        ...CONFIGS["nodenext (Node ESM/CJS)"], path.join(dir, "drivers.mts")], { cwd: dir, maxBuffer: 16 << 20 });
+    } catch (e) {
+      assert.fail(`tsc failed (an unused @ts-expect-error is TS2578):\n${e.stdout}${e.stderr}`);
+    }
   });
 });

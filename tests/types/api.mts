@@ -2,7 +2,7 @@
 // installed package's types (tests/runtimes/types.test.mjs runs it). Nothing here is executed.
 import {
   Snowfall, SimpleSyncer, decodeGuid, guidRange, SnowfallError, DEFAULT_EPOCH,
-  DatabaseSyncer, fromPg, fromMysql2, fromBetterSqlite3, fromD1,
+  DatabaseSyncer, fromPg, fromMysql2, fromBetterSqlite3, fromD1, guidReplacer, guidReviver,
 } from "snowfall-wasm";
 import type { DecodedGuid, Database, Lease, Store, SnowfallErrorCode } from "snowfall-wasm";
 import { LeaseSession, openSession } from "snowfall-wasm";
@@ -48,6 +48,8 @@ const range = guidRange(new Date(), { epochStartDate });
 assertType<Equals<typeof range.lowest, bigint>>();
 assertType<Equals<typeof range.highest, bigint>>();
 const defaultEpoch: Date = DEFAULT_EPOCH;
+const json: string = JSON.stringify({ id }, guidReplacer);
+const parsed: unknown = JSON.parse(json, guidReviver("id", "parentId"));
 
 try {
   withClock.getGuid();
@@ -103,4 +105,4 @@ const closing: Promise<void> = gen.close();
 void byDefault.close();
 void withClock.close();
 void [exists, liveGenerators, dropped, first, asStrings, generatorId, epoch, closed, timestamp, ms, counter,
-      decodedGeneratorId, own, defaultEpoch, databaseUsage, fromCustom, closing];
+      decodedGeneratorId, own, defaultEpoch, parsed, databaseUsage, fromCustom, closing];

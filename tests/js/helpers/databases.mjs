@@ -6,10 +6,12 @@ import { join } from "node:path";
 import pg from "pg";
 import mysql from "mysql2/promise";
 import Database from "better-sqlite3";
-import { fromBetterSqlite3, fromD1, fromMysql2, fromPg } from "../../../js/database/adapters.js";
+import { fromBetterSqlite3, fromD1, fromLibsql, fromMysql2, fromPGlite, fromPg, fromPostgresJs } from "../../../js/database/adapters.js";
 import { mariadbUrl, postgresUrl, redisUrl } from "./servers.mjs";
 
 export const KINDS = ["sqlite", "postgres", "mysql", "d1"];
+/** More drivers, run by the adapter suite only (PGlite is in-process: no second process can share it). */
+export const MORE_KINDS = ["pglite", "postgresjs", "libsql"];
 
 let counter = 0;
 /** A group name unique to this process and call, so test files can share one server. */
@@ -51,6 +53,23 @@ export async function openDatabase(kind, opts = {}) {
     const mf = new Miniflare({ modules: true, script: "export default { fetch() { return new Response('') } }", d1Databases: ["DB"] });
     const raw = await mf.getD1Database("DB");
     return { kind, raw, database: oneAtATime(fromD1(raw)), close: () => mf.dispose() };
+  }
+  if (kind === "pglite") {
+    const { PGlite } = await import("@electric-sql/pglite");
+    const raw = new PGlite();
+    return { kind, raw, database: fromPGlite(raw), close: () => raw.close() };
+  }
+  if (kind === "postgresjs") {
+    const { default: postgres } = await import("postgres");
+    const raw = postgres(postgresUrl(), { max: opts.poolSize ?? 4, onnotice: () => {} });
+    return { kind, raw, database: fromPostgresJs(raw), close: () => raw.end() };
+  }
+  if (kind === "libsql") {
+    const { createClient } = await import("@libsql/client");
+    const tmp = opts.file ? null : tempDir();
+    const file = opts.file ?? join(tmp.dir, "snowfall.db");
+    const raw = createClient({ url: `file:${file}` });
+    return { kind, raw, file, database: fromLibsql(raw), close: async () => { raw.close(); tmp?.remove(); } };
   }
   throw new Error(`unknown database kind ${kind}`);
 }
