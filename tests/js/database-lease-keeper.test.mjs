@@ -203,17 +203,19 @@ const GLUE = new URL("../../pkg/snowfall_wasm.js", import.meta.url);
 describe("LeaseKeeper with the real wasm core", { skip: existsSync(GLUE) ? false : "pkg/ missing: run `npm run build`" }, () => {
   test("an outage inside the window: ready() resolves and ids keep flowing, then stop at the window end", async () => {
     const wasm = await import(GLUE.href);
-    wasm.initSync({ module: readFileSync(new URL("../../pkg/snowfall_wasm_bg.wasm", import.meta.url)) });
-    wasm.registerErrorClass?.(SnowfallError);
+    const { setWasmMemory } = await import(new URL("../../pkg/wasm-memory.js", import.meta.url).href);
+    setWasmMemory(wasm.initSync({ module: readFileSync(new URL("../../pkg/snowfall_wasm_bg.wasm", import.meta.url)) }).memory);
+    // pkg/core.js: the core's JS face (Generator.external, adoptLease, its kept errors).
+    const { Generator, coreError } = await import(new URL("../../pkg/core.js", import.meta.url).href);
     const clock = manualClock();
     const store = new MapStore();
     const session = await new MapSyncer(store, { probeMs: PROBE }).open({ clock });
-    const core = wasm.Generator.external({ epochStartDate: session.epochUnixMs, clock });
+    const core = Generator.external({ epochStartDate: session.epochUnixMs, clock });
     const keeper = new LeaseKeeper(session, core, { timers: false, clock });
-    // The core reports a failed nextId() as 0n with the error kept for takeError() (js/snowfall.js).
+    // The core reports a failed nextIdAt(reading) as 0n with the error kept (js/snowfall.js).
     const nextId = () => {
-      const id = core.nextId();
-      const err = id === 0n ? core.takeError() : undefined;
+      const id = core.nextIdAt(clock());
+      const err = id === 0n ? coreError() : undefined;
       if (err) throw err;
       return id;
     };
