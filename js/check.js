@@ -44,16 +44,17 @@ export function readOptions(options, what, keys, keepOthers = false) {
     throw new SnowfallError("INVALID_TYPE", `${what} must be an options object like { schemaGroupName: "orders" }, got ${describeValue(options)}`);
   }
   const out = {};
+  let others = [];
   try {
     if (isArray(options)) {
       throw new SnowfallError("INVALID_TYPE", `${what} must be an options object like { schemaGroupName: "orders" }, got an array`);
     }
-    if (keepOthers) for (const key of Object.keys(options)) if (key !== "__proto__") out[key] = options[key];
+    if (keepOthers) others = Object.keys(options).filter((key) => key !== "__proto__" && !keys.includes(key));
   } catch (cause) {
     if (cause instanceof SnowfallError) throw cause;
     throw unreadable(what, cause);
   }
-  for (const key of keys) {
+  for (const key of [...keys, ...others]) {
     try {
       out[key] = options[key];
     } catch (cause) {
