@@ -7,7 +7,7 @@ import { SnowfallError } from "./errors.js";
 import { SimpleSyncer } from "./simple-syncer.js";
 import { LeaseKeeper } from "./database/lease-keeper.js";
 import { decodeGuid } from "./decode.js";
-import { copyScratchInto } from "./wasm-memory.js";
+import { copyScratch, copyScratchInto } from "./wasm-memory.js";
 import { readClock, wallClock, describeValue } from "./clock.js";
 import { functionValue, integerValue, readOptions, stringValue } from "./check.js";
 
@@ -167,12 +167,13 @@ export class Snowfall {
    */
   getGuids(count) {
     checkCount(count);
-    const out = new BigUint64Array(count);
-    if (count > 0) this.#fill(out, count);
-    return out;
+    return count === 0 ? new BigUint64Array(0) : this.#fill(null, count);
   }
 
-  /** Fills `out[0..count]` with ids, chunk by chunk, reading the clock in JS. */
+  /**
+   * Fills `out[0..count]` with ids, chunk by chunk, reading the clock in JS, and returns it. With
+   * `out` null, a new array: a copy of the scratch area when one call made them all.
+   */
   #fill(out, count) {
     const core = this.#core;
     if (core === DISPOSED) throw closedError();
@@ -185,10 +186,14 @@ export class Snowfall {
       const want = Math.min(CHUNK_IDS, count - done);
       const made = core.fillIds(want, reading, waited, answer);
       if (made > 0) {
+        if (out === null) {
+          if (made === count) return copyScratch(made);
+          out = new BigUint64Array(count);
+        }
         copyScratchInto(out, done, made);
         done += made;
         idle = 0;
-        if (done === count) return;
+        if (done === count) return out;
       }
       waited = NaN;
       answer = NaN;

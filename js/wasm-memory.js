@@ -18,6 +18,11 @@ export function wasmMemoryBytes() {
 // Intrinsic: a BigUint64Array subclass cannot override the copy.
 const typedArraySet = Object.getPrototypeOf(Uint8Array.prototype).set;
 
+/** A new array of the `count` ids the last `fillIds` made. */
+export function copyScratch(count) {
+  return new BigUint64Array(memory.buffer, scratchAddress(), count).slice();
+}
+
 /** Copies the `count` ids the last `fillIds` made into `target` from index `offset`. */
 export function copyScratchInto(target, offset, count) {
   // Read `buffer` each time: it is replaced whenever wasm memory grows.
