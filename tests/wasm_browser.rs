@@ -23,6 +23,7 @@ macro_rules! shared {
 shared!(
     memory_schema_groups_are_created_once_and_checked,
     a_group_with_live_generators_cannot_be_dropped,
+    a_generator_idle_past_its_lease_cannot_renew_in_a_dropped_group,
     memory_generators_get_distinct_ids_and_increasing_guids,
     default_group_is_created_on_first_use_and_unknown_groups_are_refused,
     all_4096_generator_ids_then_exhausted,

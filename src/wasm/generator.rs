@@ -14,7 +14,10 @@ use core::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
 use super::{fail, unix_ms, Global};
-use crate::{Clock, Error, Generator, Lease, MemoryKeeper, Settings, MAX_GENERATOR_ID};
+use crate::{
+    Clock, Error, Generator, Lease, LeaseKeeper, MemoryKeeper, Settings, SharedGroup,
+    MAX_GENERATOR_ID,
+};
 
 /// Largest batch one `fillIds` call makes: the scratch area is at most this many ids (512 KiB),
 /// whatever the batch size; js/snowfall.js copies each chunk out before asking for the next.
@@ -73,6 +76,34 @@ fn clock_reading(n: f64) -> Result<i64, Error> {
     })
 }
 
+/// A [`MemoryKeeper`] that renews only while its schema group is still the one registered under
+/// its name: a generator left idle past its lease while its group was dropped (allowed: it was no
+/// longer live) and made again must not renew in the old group and mint beside the new group's
+/// holder of the same generator id.
+struct RegisteredKeeper {
+    inner: MemoryKeeper,
+    group: SharedGroup,
+}
+
+impl LeaseKeeper for RegisteredKeeper {
+    fn renew_interval_ms(&self) -> i64 {
+        self.inner.renew_interval_ms()
+    }
+
+    fn renew(&mut self, current: &Lease, now_unix_ms: i64) -> Result<Lease, Error> {
+        if !super::groups::is_registered(&self.group) {
+            return Err(Error::SchemaGroupNotFound {
+                name: self.group.borrow().name().into(),
+            });
+        }
+        self.inner.renew(current, now_unix_ms)
+    }
+
+    fn release(&mut self, lease: &Lease, last_issued_unix_ms: Option<i64>) {
+        self.inner.release(lease, last_issued_unix_ms)
+    }
+}
+
 /// A core generator for JS. Internal: the public class is `Snowfall` (js/snowfall.js), and
 /// js/core.js adds the checked JS methods (`Generator.external`, `adoptLease`).
 #[wasm_bindgen(js_name = Generator)]
@@ -106,8 +137,8 @@ impl WasmGenerator {
             let now = clock_reading(now_unix_ms)?;
             let group = super::groups::find(name, unix_ms("Date.now()", wall_unix_ms)?)?;
             let epoch = group.borrow().epoch_unix_ms();
-            let (keeper, lease) = MemoryKeeper::claim(group, now)?;
-            Ok::<_, Error>((epoch, keeper, lease, now))
+            let (inner, lease) = MemoryKeeper::claim(group.clone(), now)?;
+            Ok::<_, Error>((epoch, RegisteredKeeper { inner, group }, lease, now))
         })();
         match claimed {
             Ok((epoch_unix_ms, keeper, lease, now)) => {

@@ -31,6 +31,13 @@ pub(crate) fn find(name: &str, now: i64) -> Result<SharedGroup, Error> {
     }
 }
 
+/// Whether `group` is the group registered under its name (not dropped, not replaced).
+pub(crate) fn is_registered(group: &SharedGroup) -> bool {
+    let this = group.borrow();
+    let registered = REGISTRY.with(|r| r.borrow().get(this.name()));
+    registered.is_ok_and(|g| alloc::rc::Rc::ptr_eq(&g, group))
+}
+
 /// `SimpleSyncer.createSchemaGroup`: false on failure, with the error kept for `takeError`.
 #[wasm_bindgen(js_name = createMemorySchemaGroup)]
 pub fn create_memory_schema_group(

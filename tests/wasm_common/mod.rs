@@ -249,6 +249,29 @@ pub fn a_group_with_live_generators_cannot_be_dropped() {
     assert_eq!(memory_generator(name).generator_id(), Some(0));
 }
 
+pub fn a_generator_idle_past_its_lease_cannot_renew_in_a_dropped_group() {
+    // A generator idle for two probes is not live: its group may be dropped and made again. Its
+    // next id must not come from a renewal in the old group, with the same generator id (0) as
+    // the new group's first generator: the two would mint the same ids.
+    let name = "wt_drop_stale";
+    let t = now().floor();
+    assert!(create_memory_schema_group(name, 1.0, EPOCH as f64, t));
+    let mut a = memory_generator_at(name, t, 2_000.0).unwrap();
+    assert_eq!(a.generator_id(), Some(0));
+    next_with(&mut a, &mut || t).unwrap();
+    let later = t + 3_000.0;
+    assert_eq!(drop_memory_schema_group(name, later), 1);
+    assert!(create_memory_schema_group(name, 1.0, EPOCH as f64, later));
+    let mut b = memory_generator_at(name, later, 2_000.0).unwrap();
+    assert_eq!(b.generator_id(), Some(0));
+    let id_b = next_with(&mut b, &mut || later).unwrap();
+    let from_a = next_with(&mut a, &mut || later);
+    assert_ne!(from_a, Ok(id_b), "a duplicate of the new group's id");
+    let e = from_a.unwrap_err();
+    assert!(e.starts_with("SCHEMA_GROUP_NOT_FOUND:"), "{e}");
+    b.close();
+}
+
 // --- generators on in-memory groups ------------------------------------------------------------
 
 pub fn memory_generators_get_distinct_ids_and_increasing_guids() {
