@@ -12,10 +12,12 @@
 //   3. sustained: one generator called continuously for 200 ms -> ids/s vs. the format cap
 //   4. bulk: getGuids(1000) right after a tick, every id read out of the BigUint64Array
 //   5. wasm size and cold start (import + first id) in a fresh child process, median of 7
+//   6. memory: wasm memory after 1M `new Snowfall()` + close() and after one getGuids(2^24), in a
+//      child process (bench/memory.mjs; BENCH_MEMORY_GENERATORS sets the 1M)
 //   correctness: 100k ids in a tight loop per contender -> duplicates, order violations, throws
 //
 // Options (env): BENCH_RUNS, BENCH_ROUNDS, BENCH_BURSTS (bursts per round), BENCH_SUSTAIN_MS,
-// BENCH_COLD (cold-start samples), BENCH_ONLY=burst,sustained,bulk,cold,correct (subset).
+// BENCH_COLD (cold-start samples), BENCH_ONLY=burst,sustained,bulk,cold,correct,memory (subset).
 
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
@@ -37,7 +39,7 @@ const BURST_N = 1000;
 const SUSTAIN_MS = +(process.env.BENCH_SUSTAIN_MS ?? 200);
 const COLD_SAMPLES = +(process.env.BENCH_COLD ?? 7);
 const CORRECT_N = 100_000;
-const ONLY = new Set((process.env.BENCH_ONLY ?? 'burst,sustained,bulk,cold,correct').split(','));
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'burst,sustained,bulk,cold,correct,memory').split(','));
 const EPOCH = Date.UTC(2020, 0, 1);
 const OURS = 'snowfall-wasm';
 const CAP_PER_S = 2048 * 1000; // 11-bit counter per ms
@@ -374,6 +376,12 @@ if (ONLY.has('cold')) {
   }
 }
 
+let memory = null;
+if (ONLY.has('memory') && us) {
+  const out = execFileSync(process.execPath, ['--expose-gc', join(HERE, 'memory.mjs'), OUR.dir], { cwd: ROOT, encoding: 'utf8', timeout: 900_000 });
+  memory = JSON.parse(out.trim().split('\n').pop());
+}
+
 // ---------------------------------------------------------------- report
 const L = [];
 const stamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
@@ -454,6 +462,15 @@ if (cold.size) {
     L.push(`| ${n.startsWith(OURS) ? `**${n}**` : n} | ${f1(r.importMs)} | ${f1(r.firstIdMs)} | ${f1(r.totalMs)} | ${f1(r.processMs)} |`);
   }
   L.push('');
+}
+
+if (memory) {
+  const mib = (b) => (b / 2 ** 20).toFixed(1);
+  L.push(`## Wasm memory`, '');
+  L.push(`Bytes of the instance's memory (it grows, never shrinks), in a fresh process (bench/memory.mjs).`, '');
+  L.push(`| at start | after ${fint(memory.generators)} \`new Snowfall()\` + \`close()\` (${fint(memory.generatorsMs)} ms) | after one \`getGuids(2 ** 24)\` |`);
+  L.push(`|---:|---:|---:|`);
+  L.push(`| ${mib(memory.start)} MiB | ${mib(memory.afterGenerators)} MiB | ${mib(memory.afterBatch)} MiB |`, '');
 }
 
 L.push(`## Notes`, '');

@@ -1,10 +1,8 @@
 // Browsers and other runtimes with fetch: the module finishes loading once the wasm is compiled.
-import init, { registerErrorClass } from "./snowfall_wasm.js";
-import { SnowfallError } from "./errors.js";
+import init from "./snowfall_wasm.js";
 import { setWasmMemory } from "./wasm-memory.js";
 
 const wasm = await init({ module_or_path: new URL("./snowfall_wasm_bg.wasm", import.meta.url) });
 setWasmMemory(wasm.memory);
-registerErrorClass(SnowfallError);
 
 export * from "./api.js";

@@ -24,6 +24,15 @@ export function readClock(clock) {
 }
 
 /**
+ * `Date.now()` for the in-memory registry (group creation, status, drop), checked like any clock:
+ * a test's fake timers may have replaced it.
+ * @returns {number}
+ */
+export function wallClock() {
+  return readClock(() => Date.now());
+}
+
+/**
  * Checks one reading: a finite Number within the Date range, floored to whole ms.
  * @param {unknown} ms
  * @returns {number}

@@ -1,5 +1,33 @@
-// Reading ids back: fields, time, and the id range of a millisecond (for range queries).
-import { decodeGuid as decodeInWasm, guidRangeAt } from "./snowfall_wasm.js";
+// Reading ids back: fields, time, and the id range of a millisecond (for range queries). Plain JS
+// (a few BigInt shifts, no wasm): the layout is 41 bits of ms since the epoch | 11-bit looping
+// counter | 12-bit generator id (src/layout.rs).
+import { SnowfallError } from "./errors.js";
+import { describeValue } from "./clock.js";
+import { epochOption, timeValue, MAX_MS_SINCE_EPOCH } from "./check.js";
+
+const MAX_GUID = (1n << 64n) - 1n;
+const DIGITS = /^[0-9]+$/;
+
+/** A GUID given as a bigint 0..2^64-1 or a decimal string of digits only. */
+function guidArg(id) {
+  if (typeof id === "bigint") {
+    if (id < 0n || id > MAX_GUID) {
+      throw new SnowfallError("OUT_OF_RANGE", `id must be an integer from 0 to ${MAX_GUID}, got ${describeValue(id)}`);
+    }
+    return id;
+  }
+  if (typeof id === "string") {
+    if (!DIGITS.test(id)) {
+      throw new SnowfallError("INVALID_TYPE", `id must be a bigint or a decimal string of digits only, got ${describeValue(id)}`);
+    }
+    const digits = id.replace(/^0+(?=.)/, "");
+    if (digits.length > 20 || BigInt(digits) > MAX_GUID) {
+      throw new SnowfallError("OUT_OF_RANGE", `id must be an integer from 0 to ${MAX_GUID}, got ${describeValue(id)}`);
+    }
+    return BigInt(digits);
+  }
+  throw new SnowfallError("INVALID_TYPE", `id must be a bigint or a decimal string (a Number cannot hold a 64-bit id exactly), got ${describeValue(id)}`);
+}
 
 /**
  * Splits a GUID into its fields.
@@ -8,8 +36,15 @@ import { decodeGuid as decodeInWasm, guidRangeAt } from "./snowfall_wasm.js";
  * @returns {{ timestamp: Date, msSinceEpoch: number, loopingCounter: number, generatorId: number }}
  */
 export function decodeGuid(id, options) {
-  const d = decodeInWasm(id, options);
-  return { timestamp: new Date(d.unixMs), msSinceEpoch: d.msSinceEpoch, loopingCounter: d.loopingCounter, generatorId: d.generatorId };
+  const guid = guidArg(id);
+  const epoch = epochOption(options);
+  const msSinceEpoch = Number(guid >> 23n);
+  return {
+    timestamp: new Date(epoch + msSinceEpoch),
+    msSinceEpoch,
+    loopingCounter: Number((guid >> 12n) & 0x7ffn),
+    generatorId: Number(guid & 0xfffn),
+  };
 }
 
 /**
@@ -20,6 +55,16 @@ export function decodeGuid(id, options) {
  * @returns {{ lowest: bigint, highest: bigint }}
  */
 export function guidRange(time, options) {
-  const [lowest, highest] = guidRangeAt(time, options);
-  return { lowest, highest };
+  const ms = timeValue(time, "time");
+  if (ms === undefined) throw new SnowfallError("INVALID_TYPE", "time must be a Date or integer Unix milliseconds, got undefined");
+  const epoch = epochOption(options);
+  const since = ms - epoch;
+  if (since < 0) {
+    throw new SnowfallError("CLOCK_BEFORE_EPOCH", `time (${ms} Unix ms) is before the epoch (${epoch} Unix ms): no id has it; pass a later time or the group's epochStartDate`);
+  }
+  if (since > MAX_MS_SINCE_EPOCH) {
+    throw new SnowfallError("OUT_OF_RANGE", `time must be at most ${MAX_MS_SINCE_EPOCH} ms after the epoch (the 41-bit field), got ${since}`);
+  }
+  const lowest = BigInt(since) << 23n;
+  return { lowest, highest: lowest | 0x7fffffn };
 }

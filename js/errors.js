@@ -1,11 +1,12 @@
 /**
  * The one error class of snowfall-wasm. `code` is stable (switch on it); `message` says what
- * happened and what to do. Errors raised inside the wasm core are instances of this class too.
+ * happened and what to do. Errors of the wasm core are made into instances of this class in JS
+ * (js/core.js): the wasm never builds a JS value.
  *
  * Codes: INVALID_TYPE, OUT_OF_RANGE, INVALID_SCHEMA_GROUP_NAME, SCHEMA_GROUP_EXISTS,
- * SCHEMA_GROUP_NOT_FOUND, EPOCH_IN_FUTURE, GENERATOR_IDS_EXHAUSTED, CLOCK_BEFORE_EPOCH,
+ * SCHEMA_GROUP_IN_USE, SCHEMA_GROUP_NOT_FOUND, EPOCH_IN_FUTURE, GENERATOR_IDS_EXHAUSTED, CLOCK_BEFORE_EPOCH,
  * CLOCK_MOVED_BACKWARDS, CLOCK_STALLED, INVALID_CLOCK_READING, TIMESTAMP_OVERFLOW, LEASE_EXPIRED,
- * LEASE_LOST, GENERATOR_CLOSED, DATABASE_ERROR, INVALID_SYNCER.
+ * LEASE_LOST, GENERATOR_CLOSED, DATABASE_ERROR, INVALID_SYNCER, STORE_TIMEOUT, CLOCK_SKEW, STORE_CHECK_FAILED.
  */
 export class SnowfallError extends Error {
   /**

@@ -1,24 +1,55 @@
 // The public generator class: a thin wrapper over the wasm core's Generator (src/wasm/generator.rs),
-// which makes every id. This file only picks the syncer and adapts JS conventions.
-import { Generator } from "./snowfall_wasm.js";
+// which makes every id. This file picks the syncer, reads and checks every JS value (options, the
+// clock, targets) before the core sees it, and adapts JS conventions. The core receives only
+// checked primitives and never calls back into JS (src/wasm/mod.rs).
+import { Generator, coreError, coreFailure, memoryCore, CHUNK_IDS, SPIN_READS, DEFAULT_TOLERANCE_MS, MAX_TOLERANCE_MS } from "./core.js";
 import { SnowfallError } from "./errors.js";
 import { SimpleSyncer } from "./simple-syncer.js";
 import { LeaseKeeper } from "./lease/keeper.js";
 import { openSession } from "./lease/session.js";
 import { decodeGuid } from "./decode.js";
-import { copyU64s, copyU64sInto } from "./wasm-memory.js";
+import { copyScratch, copyScratchInto } from "./wasm-memory.js";
+import { readClock, wallClock, describeValue } from "./clock.js";
+import { functionValue, integerValue, readOptions, stringValue } from "./check.js";
 
-/** Largest getGuids() batch (also enforced, with its typed error, in src/wasm/generator.rs). */
+/** Largest getGuids() batch. */
 const MAX_BATCH = 2 ** 24;
 
 const fromParts = Symbol("Snowfall.fromParts");
 
+/** The options every path reads (others are handed on to the syncer untouched). */
+const OPTION_KEYS = ["syncer", "schemaGroupName", "clock", "clockToleranceMs", "database", "timers"];
+
+/** Options read once each, checked for shape; a plain object (see js/check.js readOptions). */
 function checkOptions(options) {
-  if (options === undefined) return {};
-  if (options === null || typeof options !== "object" || Array.isArray(options)) {
-    throw new SnowfallError("INVALID_TYPE", `options must be an options object, got ${options === null ? "null" : typeof options}`);
-  }
-  return options;
+  return readOptions(options, "options", OPTION_KEYS, true);
+}
+
+// Intrinsic typed-array getters: they read internal slots, which a Proxy or a subclass cannot fake.
+const TypedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype);
+const typedArrayTag = Object.getOwnPropertyDescriptor(TypedArrayPrototype, Symbol.toStringTag).get;
+const typedArrayLength = Object.getOwnPropertyDescriptor(TypedArrayPrototype, "length").get;
+
+/** A generator after #dispose(): every minting call reports GENERATOR_CLOSED. */
+const DISPOSED = Object.freeze({
+  nextIdAt: () => 0n,
+  nextIdSpun: () => 0n,
+  fillIds: () => 0,
+  waitingPast: () => NaN,
+  generatorId: undefined,
+  closed: true,
+  close() {},
+  revokeLease() {},
+  free() {},
+});
+
+function closedError() {
+  return new SnowfallError("GENERATOR_CLOSED", "this generator was closed and its generator id released: create a new one");
+}
+
+function checkCount(count) {
+  if (count === undefined) throw new SnowfallError("INVALID_TYPE", "count must be an integer number, got undefined");
+  integerValue(count, "count", 0, MAX_BATCH);
 }
 
 /**
@@ -33,6 +64,7 @@ export class Snowfall {
   /** @type {Generator} */ #core;
   /** @type {LeaseKeeper | undefined} */ #keeper;
   /** @type {(() => number) | undefined} */ #clock;
+  /** @type {number} */ #epochUnixMs;
 
   /**
    * A generator on an in-memory schema group (SimpleSyncer). For a database syncer use
@@ -44,14 +76,21 @@ export class Snowfall {
       this.#core = parts.core;
       this.#keeper = parts.keeper;
       this.#clock = parts.clock;
+      this.#epochUnixMs = parts.core.epochUnixMs;
       return;
     }
     const opts = checkOptions(options);
     if (opts.syncer !== undefined && opts.syncer !== SimpleSyncer) {
       throw new SnowfallError("INVALID_SYNCER", "only SimpleSyncer works synchronously: use `await Snowfall.create({ syncer, ... })` for other syncers");
     }
-    this.#core = Generator.fromMemoryGroup(opts);
-    this.#clock = opts.clock;
+    const name = stringValue(opts.schemaGroupName, "schemaGroupName") ?? "default";
+    const clock = functionValue(opts.clock, "clock");
+    const tolerance = integerValue(opts.clockToleranceMs, "clockToleranceMs", 0, MAX_TOLERANCE_MS) ?? DEFAULT_TOLERANCE_MS;
+    const wall = wallClock();
+    const now = clock === undefined ? wall : readClock(clock);
+    this.#core = memoryCore(name, tolerance, now, wall);
+    this.#clock = clock;
+    this.#epochUnixMs = this.#core.epochUnixMs;
   }
 
   /**
@@ -90,36 +129,96 @@ export class Snowfall {
 
   /** The next GUID: unique in the schema group, greater than every id this generator made before. */
   getGuid() {
-    // The clock is read here: calling Date.now() from JS is cheaper than from wasm.
-    const id = this.#core.nextIdAt(this.#clock === undefined ? Date.now() : this.#clock());
-    // 0n signals a failure (the core keeps the error); it is also a real id in the epoch's first ms.
-    if (id === 0n) return this.#failedOrZero();
+    // The clock is read here, in JS (the core never calls out): a user clock through readClock,
+    // which checks the reading; Date.now() returns a whole ms by definition.
+    const now = this.#clock === undefined ? Date.now() : readClock(this.#clock);
+    const id = this.#core.nextIdAt(now);
+    // 0n signals a failure or a wait for the next ms; it is also a real id in the epoch's first ms.
+    if (id === 0n) return this.#slowId();
     return id;
   }
 
-  #failedOrZero() {
-    const error = this.#core.takeError();
-    if (error !== undefined) throw error;
-    return 0n;
+  /** After nextIdAt returned 0n: the kept error, a real 0n, or a wait for the next millisecond. */
+  #slowId() {
+    if (this.#core === DISPOSED) throw closedError();
+    for (let round = 0; ; round++) {
+      const error = coreError();
+      if (error !== undefined) throw error;
+      const waited = this.#core.waitingPast();
+      if (waited !== waited) return 0n; // NaN: no wait, so 0n was a real id
+      // A millisecond's 2048 ids are used up: read the clock until it moves (bounded). A clock
+      // that keeps stepping elsewhere is, after a few rounds, answered as frozen (the core then
+      // borrows the next ms or reports CLOCK_STALLED: never an endless wait).
+      const answer = round < 4 ? this.#spinPast(waited) : waited;
+      const id = this.#core.nextIdSpun(answer, waited, answer);
+      if (id !== 0n) return id;
+    }
+  }
+
+  /** Reads the clock until it reads something else than `ms`, at most SPIN_READS times. */
+  #spinPast(ms) {
+    const clock = this.#clock;
+    for (let i = 0; i < SPIN_READS; i++) {
+      const now = readClock(clock);
+      if (now !== ms) return now;
+    }
+    return ms;
   }
 
   /**
-   * `count` GUIDs at once (same guarantees, one call into wasm).
+   * `count` GUIDs at once (same guarantees). Made through a bounded scratch area of the core (64 Ki
+   * ids per call), so wasm memory does not grow with the batch size.
    * @param {number} count
    * @returns {BigUint64Array}
    */
   getGuids(count) {
-    if (!(Number.isInteger(count) && count > 0 && count <= MAX_BATCH)) {
-      return this.#core.nextIds(count); // 0, or the typed error of a bad count
-    }
-    return copyU64s(this.#fill(count), count);
+    checkCount(count);
+    return count === 0 ? new BigUint64Array(0) : this.#fill(null, count);
   }
 
-  /** Makes `count` (1..MAX_BATCH) ids in wasm memory and returns their address. */
-  #fill(count) {
-    const address = this.#core.fillIds(count);
-    if (address === 0) throw this.#core.takeError();
-    return address;
+  /**
+   * Fills `out[0..count]` with ids, chunk by chunk, reading the clock in JS, and returns it. With
+   * `out` null, a new array: a copy of the scratch area when one call made them all.
+   */
+  #fill(out, count) {
+    const core = this.#core;
+    if (core === DISPOSED) throw closedError();
+    let done = 0;
+    let reading = readClock(this.#clock);
+    let waited = NaN;
+    let answer = NaN;
+    let idle = 0;
+    for (;;) {
+      const want = Math.min(CHUNK_IDS, count - done);
+      const made = core.fillIds(want, reading, waited, answer);
+      if (made > 0) {
+        if (out === null) {
+          if (made === count) return copyScratch(made);
+          out = new BigUint64Array(count);
+        }
+        copyScratchInto(out, done, made);
+        done += made;
+        idle = 0;
+        if (done === count) return out;
+      }
+      waited = NaN;
+      answer = NaN;
+      if (made < want) {
+        const error = coreError();
+        if (error !== undefined) throw error;
+        const w = core.waitingPast();
+        if (w === w) {
+          // Waiting for the next millisecond: spin here, hand the core what the clock read.
+          waited = w;
+          answer = ++idle < 4 ? this.#spinPast(w) : w;
+          reading = answer;
+          continue;
+        }
+        if (made === 0 && ++idle > 8) throw coreFailure();
+      }
+      // The batch moved on to another millisecond: a fresh reading.
+      reading = readClock(this.#clock);
+    }
   }
 
   /**
@@ -130,13 +229,24 @@ export class Snowfall {
    * @returns {BigUint64Array}
    */
   getGuidsInto(target) {
-    if (!(target instanceof BigUint64Array)) {
-      throw new SnowfallError("INVALID_TYPE", `target must be a BigUint64Array, got ${target === null ? "null" : typeof target}`);
+    // The internal slots, read by the intrinsic getters: a Proxy, a look-alike or a subclass that
+    // overrides `length` cannot pass for a BigUint64Array or lie about its length.
+    if (typedArrayTag.call(target) !== "BigUint64Array") {
+      throw new SnowfallError("INVALID_TYPE", `target must be a BigUint64Array, got ${describeValue(target)}`);
     }
-    const count = target.length;
-    if (count === 0) return target;
-    if (count > MAX_BATCH) this.#core.nextIds(count); // throws the typed OUT_OF_RANGE
-    copyU64sInto(this.#fill(count), target);
+    const count = typedArrayLength.call(target);
+    if (count > MAX_BATCH) {
+      throw new SnowfallError("OUT_OF_RANGE", `target must hold at most ${MAX_BATCH} ids, got a BigUint64Array of ${count}: fill it in parts (subarray)`);
+    }
+    if (count > 0) {
+      try {
+        this.#fill(target, count);
+      } catch (e) {
+        if (e instanceof SnowfallError) throw e;
+        // The user's clock detached or resized the target's buffer between two chunks.
+        throw new SnowfallError("INVALID_TYPE", "target changed while it was being filled (its buffer was detached or resized): do not touch it until getGuidsInto returns", { cause: e });
+      }
+    }
     return target;
   }
 
@@ -164,7 +274,7 @@ export class Snowfall {
 
   /** The schema group's epoch. */
   get epochStartDate() {
-    return new Date(this.#core.epochUnixMs);
+    return new Date(this.#epochUnixMs);
   }
 
   /** Whether close() was called. */
@@ -177,7 +287,7 @@ export class Snowfall {
    * @param {bigint | string} id
    */
   decode(id) {
-    return decodeGuid(id, { epochStartDate: this.#core.epochUnixMs });
+    return decodeGuid(id, { epochStartDate: this.#epochUnixMs });
   }
 
   /**
@@ -194,9 +304,25 @@ export class Snowfall {
    * @returns {Promise<void>}
    */
   close() {
-    if (this.#keeper) return this.#keeper.close();
-    this.#core.close();
+    // The keeper stops minting and releases the id first (bounded: storeTimeoutMs); the core's
+    // wasm memory is freed once that settled, whatever the store answered.
+    if (this.#keeper) return this.#keeper.close().finally(() => this.#dispose());
+    this.#dispose();
     return Promise.resolve();
+  }
+
+  /**
+   * Frees the core's wasm memory at once (the generator, and its hold on its schema group's
+   * manifest), after releasing its generator id if close() did not yet. Idempotent; afterwards
+   * every minting call is a GENERATOR_CLOSED SnowfallError. For close(): call it once the syncer
+   * no longer needs the core (after the LeaseKeeper's close() settled).
+   */
+  #dispose() {
+    const core = this.#core;
+    if (core === DISPOSED) return;
+    this.#core = DISPOSED;
+    core.close();
+    core.free();
   }
 
   [Symbol.for("nodejs.util.inspect.custom")]() {

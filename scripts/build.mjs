@@ -41,7 +41,7 @@ run(join(root, "node_modules/.bin/wasm-opt"), [
 const after = statSync(wasm).size;
 console.log(`  wasm: ${before} -> ${after} bytes`);
 // The size budget (README, bench): say so at build time rather than discover it in a benchmark.
-const WASM_BUDGET_BYTES = 40_000;
+const WASM_BUDGET_BYTES = 44_000; // issue "One lease protocol in the Rust core"
 if (after > WASM_BUDGET_BYTES) console.warn(`  warning: the wasm is over its ${WASM_BUDGET_BYTES}-byte budget`);
 
 step("copy js/ and write package.json");

@@ -15,6 +15,22 @@ use core::cell::Cell;
 pub trait Clock {
     /// The current time in Unix milliseconds. Called on every id, so keep it cheap.
     fn unix_ms(&mut self) -> Result<i64, crate::Error>;
+
+    /// Waits (bounded) for the clock to read something other than `unix_ms` and returns that
+    /// reading, or `unix_ms` if the clock did not move within [`crate::SPIN_READS`] reads (a
+    /// frozen clock). The generator calls it when a millisecond's 2048 ids are used up. Clocks
+    /// read by someone else (the wasm layer: JavaScript reads the clock and spins) override it.
+    fn wait_past(&mut self, unix_ms: i64) -> Result<i64, crate::Error> {
+        let mut now = unix_ms;
+        for _ in 0..crate::SPIN_READS {
+            now = self.unix_ms()?;
+            if now != unix_ms {
+                break;
+            }
+            core::hint::spin_loop();
+        }
+        Ok(now)
+    }
 }
 
 /// The operating system's clock (native builds only: wasm32-unknown-unknown has no system clock,

@@ -31,6 +31,9 @@ pub enum Error {
     InvalidSchemaGroupName { name: String, reason: &'static str },
     /// `create_schema_group` for a name that exists.
     SchemaGroupExists { name: String },
+    /// Dropping a schema group that live generators still hold ids in (a group made again under
+    /// that name would hand out the same generator ids a second time).
+    SchemaGroupInUse { name: String, live_generators: u64 },
     /// A schema group that was never created.
     SchemaGroupNotFound { name: String },
     /// An epoch later than the current time.
@@ -89,6 +92,7 @@ impl Error {
             Error::OutOfRange { .. } => "OUT_OF_RANGE",
             Error::InvalidSchemaGroupName { .. } => "INVALID_SCHEMA_GROUP_NAME",
             Error::SchemaGroupExists { .. } => "SCHEMA_GROUP_EXISTS",
+            Error::SchemaGroupInUse { .. } => "SCHEMA_GROUP_IN_USE",
             Error::SchemaGroupNotFound { .. } => "SCHEMA_GROUP_NOT_FOUND",
             Error::EpochInFuture { .. } => "EPOCH_IN_FUTURE",
             Error::GeneratorIdsExhausted { .. } => "GENERATOR_IDS_EXHAUSTED",
@@ -135,6 +139,15 @@ impl Error {
                 .s("schema group \"")
                 .s(name)
                 .s("\" already exists: create it once, then start generators on it"),
+            Error::SchemaGroupInUse {
+                name,
+                live_generators,
+            } => m
+                .s("schema group \"")
+                .s(name)
+                .s("\" still has ")
+                .u(*live_generators)
+                .s(" live generator(s): close() them before dropping the group (a group made again under this name would hand out their generator ids a second time)"),
             Error::SchemaGroupNotFound { name } => m
                 .s("schema group \"")
                 .s(name)

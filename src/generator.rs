@@ -242,9 +242,22 @@ impl<C: Clock> Generator<C> {
     /// once per id. Same guarantees as [`next_id`](Self::next_id); on error, `out` is partly
     /// written and the ids already made are simply never used again.
     pub fn fill(&mut self, out: &mut [u64]) -> Result<(), Error> {
+        match self.fill_some(out) {
+            (_, None) => Ok(()),
+            (_, Some(e)) => Err(e),
+        }
+    }
+
+    /// [`fill`](Self::fill) that says how far it got: the ids in `out[..n]` were made (and are
+    /// valid) even when it stopped early with an error. Callers whose clock can ask them to come
+    /// back with a fresh reading (the wasm layer) continue from `n`.
+    pub fn fill_some(&mut self, out: &mut [u64]) -> (usize, Option<Error>) {
         let mut i = 0;
         while i < out.len() {
-            let first = self.next_id()?;
+            let first = match self.next_id() {
+                Ok(id) => id,
+                Err(e) => return (i, Some(e)),
+            };
             out[i] = first;
             i += 1;
             // The rest of this millisecond's counter values need no clock read.
@@ -259,7 +272,7 @@ impl<C: Clock> Generator<C> {
             self.counter += take as u16;
             i += take;
         }
-        Ok(())
+        (i, None)
     }
 
     #[inline(always)]
@@ -376,15 +389,11 @@ impl<C: Clock> Generator<C> {
 
     /// Reads the clock until it leaves `ms`, at most [`SPIN_READS`] times; returns the last reading.
     fn spin_past(&mut self, ms: i64) -> Result<i64, Error> {
-        let mut now = ms;
-        for _ in 0..SPIN_READS {
-            now = self.read_clock()?;
-            if now != ms {
-                break;
-            }
-            core::hint::spin_loop();
-        }
-        Ok(now)
+        let epoch = self.settings.epoch_unix_ms;
+        Ok(self
+            .clock
+            .wait_past(ms.wrapping_add(epoch))?
+            .wrapping_sub(epoch))
     }
 
     #[inline(never)] // called from two places in the slow path

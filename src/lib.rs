@@ -45,9 +45,8 @@ mod wasm;
 #[doc(hidden)]
 pub mod wasm_exports {
     pub use crate::wasm::{
-        create_memory_schema_group, decode_guid, drop_memory_schema_group, guid_range,
-        memory_schema_group_exists, memory_schema_group_status, register_error_class,
-        WasmGenerator,
+        create_memory_schema_group, drop_memory_schema_group, memory_schema_group_exists,
+        memory_schema_group_status, scratch_address, take_error, WasmGenerator,
     };
 }
 

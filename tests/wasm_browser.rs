@@ -7,10 +7,7 @@
 
 mod wasm_common;
 
-use snowfall_wasm::wasm_exports::*;
-use wasm_bindgen::JsValue;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
-use wasm_common::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -24,16 +21,16 @@ macro_rules! shared {
 }
 
 shared!(
-    decode_guid_reads_the_original_readme_example,
-    decode_guid_refuses_bad_input_with_typed_errors,
-    guid_range_at_bounds_one_millisecond,
     memory_schema_groups_are_created_once_and_checked,
+    a_group_with_live_generators_cannot_be_dropped,
+    a_generator_idle_past_its_lease_cannot_renew_in_a_dropped_group,
     memory_generators_get_distinct_ids_and_increasing_guids,
     default_group_is_created_on_first_use_and_unknown_groups_are_refused,
     all_4096_generator_ids_then_exhausted,
     a_frozen_clock_borrows_up_to_the_tolerance_then_clock_stalled,
+    a_running_clock_is_waited_for_when_a_millisecond_is_used_up,
     a_clock_stepping_back_is_ridden_out_within_the_tolerance_then_named,
-    bad_clocks_and_settings_are_typed_errors,
+    bad_readings_are_typed_errors_and_change_nothing,
     external_generators_mint_only_inside_adopted_leases,
 );
 
@@ -47,13 +44,4 @@ fn in_a_browser_realm() {
             "no {name}: not a browser"
         );
     }
-}
-
-#[wasm_bindgen_test]
-fn without_a_registered_class_errors_are_plain_errors_with_a_code() {
-    let e = decode_guid(n(1.0), JsValue::UNDEFINED).unwrap_err();
-    assert_code(&e, "INVALID_TYPE");
-    let mut g = WasmGenerator::external(JsValue::UNDEFINED).unwrap();
-    assert_eq!(g.next_id(), 0);
-    assert_code(&g.take_error(), "LEASE_EXPIRED");
 }

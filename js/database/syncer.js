@@ -11,6 +11,7 @@
  */
 import { SnowfallError } from "../errors.js";
 import { readClock } from "../clock.js";
+import { epochValue, readOptions as readFields } from "../check.js";
 import { groupSettings, openSession } from "../lease/session.js";
 import { SqlStore, MAX_SCHEMA_GROUP_NAME_LENGTH, validateGroupName } from "../stores/sql.js";
 
@@ -18,37 +19,16 @@ export { MAX_SCHEMA_GROUP_NAME_LENGTH, validateGroupName };
 
 const DEFAULT_EPOCH_UNIX_MS = Date.UTC(2020, 0, 1);
 
-/** Reads the named fields of an options object in JS (a throwing getter is INVALID_TYPE, never an exception from inside a call). */
-export function readOptions(options, keys, what = "options") {
-  if (options === undefined) return {};
-  if (options === null || typeof options !== "object") {
-    throw new SnowfallError("INVALID_TYPE", `${what} must be an options object, got ${options === null ? "null" : typeof options}`);
-  }
-  const out = {};
-  for (const key of keys) {
-    try {
-      out[key] = options[key];
-    } catch (cause) {
-      throw new SnowfallError("INVALID_TYPE", `${what}.${key} could not be read (its getter threw): pass plain values`, { cause });
-    }
-  }
-  return out;
+/** The epoch as DatabaseSyncer stores it: a valid epoch (js/check.js), in whole seconds (as the original does). */
+function epochOf(value) {
+  const ms = typeof value === "string" ? Date.parse(value) : value;
+  if (typeof value === "string" && !Number.isFinite(ms)) throw new SnowfallError("INVALID_TYPE", `epochStartDate must be a Date, an ISO date string or Unix ms, got the unparsable string ${JSON.stringify(value.slice(0, 40))}`);
+  const epoch = epochValue(ms);
+  if (epoch % 1000 !== 0) throw new SnowfallError("OUT_OF_RANGE", `epochStartDate must be a whole second (the properties table keeps seconds, as the original package does), got ${new Date(epoch).toISOString()}`);
+  return epoch;
 }
 
-function epochOf(value) {
-  let ms;
-  try {
-    ms = value === undefined ? DEFAULT_EPOCH_UNIX_MS : value instanceof Date ? value.getTime() : typeof value === "string" ? Date.parse(value) : value;
-  } catch (cause) {
-    throw new SnowfallError("INVALID_TYPE", "epochStartDate could not be read: pass a Date, an ISO date string or unix ms", { cause });
-  }
-  if (typeof ms !== "number" || !Number.isFinite(ms)) {
-    throw new SnowfallError("INVALID_TYPE", "epochStartDate must be a Date, an ISO date string or unix ms");
-  }
-  // The properties table keeps the epoch in whole seconds (as the original does).
-  if (ms % 1000 !== 0 || ms < 0 || ms > 8.64e15) throw new SnowfallError("OUT_OF_RANGE", `epochStartDate must be a whole second from 1970 to 275760, got ${String(ms)}`);
-  return ms;
-}
+const readOptions = (options, keys) => readFields(options, "options", keys);
 
 const GROUP_KEYS = ["schemaGroupName", "database", "livelinessProbeS", "epochStartDate", "maxClaimRetries", "minMsBetweenClaimRetries", "maxMsBetweenClaimRetries", "ifNotExists", "clock"];
 const OPEN_KEYS = ["schemaGroupName", "database", "clock", "storeTimeoutMs", "maxClockSkewMs"];

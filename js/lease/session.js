@@ -4,6 +4,7 @@
 // does I/O: see the store interface in docs/PROTOCOL.md and `checkStore` (js/testing.js).
 import { LeaseSession as CoreSession, checkSettings } from "../snowfall_wasm.js";
 import { wasmF64s } from "../wasm-memory.js";
+import { coreFailure } from "../core.js";
 import { SnowfallError } from "../errors.js";
 import { readClock, describeValue } from "../clock.js";
 
@@ -72,9 +73,11 @@ export function settingNumber(name, v) {
 
 /** checkSettings with the types checked first (the core checks ranges and fills in defaults). */
 export function groupSettings(group, storeTimeoutMs) {
-  return checkSettings(settingNumber("livelinessProbeS", group.livelinessProbeS), settingNumber("maxClaimRetries", group.maxClaimRetries),
+  const checked = checkSettings(settingNumber("livelinessProbeS", group.livelinessProbeS), settingNumber("maxClaimRetries", group.maxClaimRetries),
     settingNumber("minMsBetweenClaimRetries", group.minMsBetweenClaimRetries), settingNumber("maxMsBetweenClaimRetries", group.maxMsBetweenClaimRetries),
     settingNumber("storeTimeoutMs", storeTimeoutMs));
+  if (checked.length === 0) throw coreFailure();
+  return checked;
 }
 
 /** A store's error as DATABASE_ERROR with the store's error as cause. */
@@ -157,7 +160,7 @@ export class LeaseSession {
    * `after`, differs from the host's by more than `maxClockSkewMs` (default: one probe).
    */
   checkClock(before, storeNow, after, maxClockSkewMs) {
-    this.#core.checkClock(before, storeNow, after, settingNumber("maxClockSkewMs", maxClockSkewMs));
+    if (!this.#core.checkClock(before, storeNow, after, settingNumber("maxClockSkewMs", maxClockSkewMs))) throw coreFailure();
   }
 
   #now() {
@@ -254,7 +257,7 @@ export class LeaseSession {
         case RELEASED:
           return undefined;
         case FAILED: {
-          const err = this.#core.takeError();
+          const err = coreFailure();
           throw err.code === "DATABASE_ERROR" && this.#storeFailure != null ? storeError(err, this.#storeFailure) : err;
         }
         case IDLE:

@@ -10,6 +10,7 @@ import { SnowfallError } from "../errors.js";
 import { validateGroupName } from "./sql.js";
 import { groupSettings, openSession } from "../lease/session.js";
 import { readClock } from "../clock.js";
+import { epochValue, readOptions } from "../check.js";
 
 // KEYS[1] slots; ARGV from, to, limit, freeBefore. Returns [id, updated, reserved, holder, ...].
 const READ_FREE = `
@@ -141,10 +142,9 @@ export class RedisStore {
   }
 }
 
-const storeOf = (options) => {
-  if (options === null || typeof options !== "object") throw new SnowfallError("INVALID_TYPE", "options must be an options object with a redis client");
-  return new RedisStore(options.redis, options.schemaGroupName === undefined ? "default" : options.schemaGroupName);
-};
+const KEYS = ["redis", "schemaGroupName", "livelinessProbeS", "epochStartDate", "maxClaimRetries", "minMsBetweenClaimRetries", "maxMsBetweenClaimRetries", "ifNotExists", "clock", "storeTimeoutMs", "maxClockSkewMs"];
+const read = (options) => readOptions(options, "options", KEYS);
+const storeOf = (o) => new RedisStore(o.redis, o.schemaGroupName === undefined ? "default" : o.schemaGroupName);
 
 /**
  * Generator-id leases in Redis:
@@ -154,35 +154,34 @@ const storeOf = (options) => {
 export class RedisSyncer {
   /** Creates a group (options as DatabaseSyncer's, with `redis` for `database`). */
   static async createSchemaGroup(options) {
-    const store = storeOf(options);
-    const [probeS, retries, minMs, maxMs] = groupSettings(options);
-    let epochUnixMs = Date.UTC(2020, 0, 1);
-    if (options.epochStartDate !== undefined) {
-      epochUnixMs = options.epochStartDate instanceof Date ? options.epochStartDate.getTime() : options.epochStartDate;
-      if (!Number.isSafeInteger(epochUnixMs) || epochUnixMs < 0) throw new SnowfallError("INVALID_TYPE", "epochStartDate must be a valid Date or whole Unix ms at or after 1970");
-    }
-    if (epochUnixMs > readClock(options.clock)) throw new SnowfallError("EPOCH_IN_FUTURE", `epochStartDate ${new Date(epochUnixMs).toISOString()} is in the future`);
-    return store.createGroup({ livelinessProbeS: probeS, epochUnixMs, maxClaimRetries: retries, minMsBetweenClaimRetries: minMs, maxMsBetweenClaimRetries: maxMs }, { ifNotExists: options.ifNotExists === true });
+    const o = read(options);
+    const store = storeOf(o);
+    const [probeS, retries, minMs, maxMs] = groupSettings(o);
+    const epochUnixMs = epochValue(o.epochStartDate);
+    if (epochUnixMs > readClock(o.clock)) throw new SnowfallError("EPOCH_IN_FUTURE", `epochStartDate ${new Date(epochUnixMs).toISOString()} is in the future`);
+    return store.createGroup({ livelinessProbeS: probeS, epochUnixMs, maxClaimRetries: retries, minMsBetweenClaimRetries: minMs, maxMsBetweenClaimRetries: maxMs }, { ifNotExists: o.ifNotExists === true });
   }
 
   /** Opens a lease session (what `Snowfall.create({ syncer: RedisSyncer })` calls). */
   static async open(options) {
-    const store = storeOf(options);
-    const session = await openSession(store, options);
+    const o = read(options);
+    const store = storeOf(o);
+    const session = await openSession(store, o);
     session.store = store;
     return session;
   }
 
   /** The group's settings and its live slots. */
   static async status(options) {
-    const store = storeOf(options);
+    const o = read(options);
+    const store = storeOf(o);
     const group = await store.readGroup();
     if (!group) throw new SnowfallError("SCHEMA_GROUP_NOT_FOUND", `schema group ${JSON.stringify(store.schemaGroupName)} does not exist in this Redis: create it first (RedisSyncer.createSchemaGroup)`);
-    return { ...group, live: await store.liveSlots(readClock(options.clock) - 2 * group.livelinessProbeS * 1000) };
+    return { ...group, live: await store.liveSlots(readClock(o.clock) - 2 * group.livelinessProbeS * 1000) };
   }
 
   /** Deletes a group's keys. */
   static async dropSchemaGroup(options) {
-    await storeOf(options).drop();
+    await storeOf(read(options)).drop();
   }
 }

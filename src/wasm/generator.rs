@@ -1,197 +1,251 @@
-//! The `Generator` class JS sees: a core [`crate::Generator`] reading the JS clock.
+//! The `Generator` class JS sees: a core [`crate::Generator`] whose clock readings JS hands in.
+//!
+//! The wasm never reads a clock. Every minting call takes the reading JS made (`Date.now()`, or
+//! the user's clock through js/clock.js `readClock`). When the core needs more than that one
+//! reading — a millisecond's 2048 ids are used up and it must wait for the next millisecond, or a
+//! batch moves on to another millisecond — it stops instead, and says so: `waitingPast()` is the
+//! reading JS must spin past (JS reads the clock up to `SPIN_READS` times and calls again with
+//! what it saw: `nextIdSpun` / `fillIds(.., waited, answer)`), and a batch that stopped short
+//! with neither an error nor a wait wants a fresh reading. The core's logic is unchanged: a spin
+//! answered by JS is the same spin (src/generator.rs `spin_past`, `Clock::wait_past`).
 
-use alloc::{boxed::Box, string::ToString, vec, vec::Vec};
-use js_sys::Function;
+use alloc::{boxed::Box, string::String, vec, vec::Vec};
+use core::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
-use super::convert::{epoch_option, error_to_js, finite_ms, integer_arg, Options};
+use super::{fail, unix_ms, Global};
 use crate::{
-    Clock, Error, Generator, Lease, MemoryKeeper, Settings, DEFAULT_CLOCK_TOLERANCE_MS,
+    Clock, Error, Generator, Lease, LeaseKeeper, MemoryKeeper, Settings, SharedGroup,
     MAX_GENERATOR_ID,
 };
 
-/// Largest batch `nextIds` makes in one call (128 MiB of ids).
-const MAX_BATCH: i64 = 1 << 24;
-/// Largest `nextIds` buffer kept between calls (512 KiB).
-const KEPT_BUFFER_IDS: usize = 1 << 16;
-/// Largest clock tolerance accepted: one day.
-const MAX_TOLERANCE_MS: i64 = 86_400_000;
+/// Largest batch one `fillIds` call makes: the scratch area is at most this many ids (512 KiB),
+/// whatever the batch size; js/snowfall.js copies each chunk out before asking for the next.
+pub const CHUNK_IDS: usize = 1 << 16;
 
-/// The JS clock: `Date.now()` read lazily on each id (never at module load: Workers read 0 there),
-/// or a user's function returning Unix ms. The JS wrapper usually reads the clock itself and hands
-/// the reading in (`nextIdAt`): a JS call to `Date.now()` is cheaper than wasm calling out to JS.
-pub(crate) struct JsClock {
-    source: Option<Function>,
-    handed_in: Option<f64>,
+/// The scratch area of every generator (one JS realm runs one call at a time).
+static SCRATCH: Global<RefCell<Vec<u64>>> = Global(RefCell::new(Vec::new()));
+
+/// Where `fillIds` put its ids (valid until the next `fillIds`).
+#[wasm_bindgen(js_name = scratchAddress)]
+pub fn scratch_address() -> u32 {
+    SCRATCH.with(|s| s.borrow().as_ptr() as u32)
 }
 
-impl JsClock {
-    fn read(&self) -> Result<f64, Error> {
-        let Some(f) = &self.source else {
-            return Ok(js_sys::Date::now());
-        };
-        let v = f
-            .call0(&JsValue::UNDEFINED)
-            .map_err(|e| Error::InvalidClockReading {
-                got: ["an exception (", &super::convert::describe(&e), ")"].concat(),
-            })?;
-        v.as_f64().ok_or_else(|| Error::InvalidClockReading {
-            got: super::convert::describe(&v),
-        })
-    }
+/// Readings handed in by JS, one call at a time.
+#[derive(Default)]
+pub(crate) struct JsClock {
+    /// The reading of this call, taken by the first read.
+    reading: Option<i64>,
+    /// `(waited, answer)`: JS spun past `waited` and saw `answer`.
+    spun: Option<(i64, i64)>,
+    /// The reading the core asked JS to spin past.
+    waiting: Option<i64>,
+}
+
+/// What the clock returns when it has no reading: not an error JS ever sees (an empty `got`
+/// marks it); the call stops and JS supplies the reading.
+fn reading_needed() -> Error {
+    Error::InvalidClockReading { got: String::new() }
+}
+
+fn is_reading_needed(e: &Error) -> bool {
+    matches!(e, Error::InvalidClockReading { got } if got.is_empty())
 }
 
 impl Clock for JsClock {
     #[inline(always)]
     fn unix_ms(&mut self) -> Result<i64, Error> {
-        // The reading handed in serves the first read of a call; later ones (the bounded wait
-        // for the next millisecond) read the clock itself.
-        let ms = match self.handed_in.take() {
-            Some(ms) => ms,
-            None => self.read()?,
-        };
-        if !ms.is_finite() {
-            return Err(Error::InvalidClockReading {
-                got: super::convert::number_text(ms),
-            });
+        self.reading.take().ok_or_else(reading_needed)
+    }
+
+    fn wait_past(&mut self, unix_ms: i64) -> Result<i64, Error> {
+        match self.spun {
+            Some((waited, answer)) if waited == unix_ms => Ok(answer),
+            _ => {
+                self.waiting = Some(unix_ms);
+                Err(reading_needed())
+            }
         }
-        Ok(ms as i64)
     }
 }
 
-/// Clock and tolerance from `{ clock, clockToleranceMs }`.
-fn clock_and_settings(o: &Options, epoch_unix_ms: i64) -> Result<(JsClock, Settings), JsValue> {
-    let clock = o
-        .function("clock")?
-        .map(|f| JsClock {
-            source: Some(f),
-            handed_in: None,
-        })
-        .unwrap_or(JsClock {
-            source: None,
-            handed_in: None,
-        });
-    let clock_tolerance_ms = o
-        .integer("clockToleranceMs", 0, MAX_TOLERANCE_MS)?
-        .unwrap_or(DEFAULT_CLOCK_TOLERANCE_MS);
-    Ok((
-        clock,
-        Settings {
-            epoch_unix_ms,
-            clock_tolerance_ms,
-        },
-    ))
+fn clock_reading(n: f64) -> Result<i64, Error> {
+    unix_ms("clock reading", n).map_err(|_| Error::InvalidClockReading {
+        got: "a number outside the Date range (+-8.64e15 ms)".into(),
+    })
 }
 
-/// A core generator for JS. Internal: the public class is `Snowfall` (js/snowfall.js).
+/// A [`MemoryKeeper`] that renews only while its schema group is still the one registered under
+/// its name: a generator left idle past its lease while its group was dropped (allowed: it was no
+/// longer live) and made again must not renew in the old group and mint beside the new group's
+/// holder of the same generator id.
+struct RegisteredKeeper {
+    inner: MemoryKeeper,
+    group: SharedGroup,
+}
+
+impl LeaseKeeper for RegisteredKeeper {
+    fn renew_interval_ms(&self) -> i64 {
+        self.inner.renew_interval_ms()
+    }
+
+    fn renew(&mut self, current: &Lease, now_unix_ms: i64) -> Result<Lease, Error> {
+        if !super::groups::is_registered(&self.group) {
+            return Err(Error::SchemaGroupNotFound {
+                name: self.group.borrow().name().into(),
+            });
+        }
+        self.inner.renew(current, now_unix_ms)
+    }
+
+    fn release(&mut self, lease: &Lease, last_issued_unix_ms: Option<i64>) {
+        self.inner.release(lease, last_issued_unix_ms)
+    }
+}
+
+/// A core generator for JS. Internal: the public class is `Snowfall` (js/snowfall.js), and
+/// js/core.js adds the checked JS methods (`Generator.external`, `adoptLease`).
 #[wasm_bindgen(js_name = Generator)]
 pub struct WasmGenerator {
     inner: Generator<JsClock>,
-    /// The error of the last failed `nextId`, until `takeError` hands it to JS.
-    error: Option<Error>,
-    /// `nextIds`' scratch space.
-    buffer: Vec<u64>,
 }
 
 #[wasm_bindgen(js_class = Generator)]
 impl WasmGenerator {
-    /// A generator holding a lease in an in-memory schema group (SimpleSyncer).
-    /// Options: `{ schemaGroupName = "default", clock?, clockToleranceMs? }`.
-    #[wasm_bindgen(js_name = fromMemoryGroup)]
-    pub fn from_memory_group(options: JsValue) -> Result<WasmGenerator, JsValue> {
-        let o = Options::new(&options, "options")?;
-        let name = o
-            .string("schemaGroupName")?
-            .unwrap_or_else(|| super::groups::DEFAULT_GROUP.to_string());
-        let group = super::groups::find(&name)?;
-        let epoch = group.borrow().epoch_unix_ms();
-        let (mut clock, settings) = clock_and_settings(&o, epoch)?;
-        let now = clock.unix_ms().map_err(error_to_js)?;
-        let (keeper, lease) = MemoryKeeper::claim(group, now).map_err(error_to_js)?;
-        Ok(WasmGenerator {
-            inner: Generator::with_keeper(clock, settings, lease, Box::new(keeper)),
-            error: None,
-            buffer: Vec::new(),
-        })
+    /// A generator without a lease: it mints once a syncer hands one in (`adoptLeaseAt`), or after
+    /// `claimMemory`. Both numbers are checked by js/core.js (whole ms, tolerance 0..=1 day).
+    #[wasm_bindgen(constructor)]
+    pub fn new(epoch_unix_ms: f64, clock_tolerance_ms: f64) -> WasmGenerator {
+        let settings = Settings {
+            epoch_unix_ms: unix_ms("epochStartDate", epoch_unix_ms).unwrap_or(0),
+            clock_tolerance_ms: unix_ms("clockToleranceMs", clock_tolerance_ms)
+                .unwrap_or(0)
+                .clamp(0, 86_400_000),
+        };
+        WasmGenerator {
+            inner: Generator::new(JsClock::default(), settings),
+        }
     }
 
-    /// A generator whose lease an outside syncer (a database) saves and hands in with `adoptLease`.
-    /// Options: `{ epochStartDate, clock?, clockToleranceMs? }`.
-    pub fn external(options: JsValue) -> Result<WasmGenerator, JsValue> {
-        let o = Options::new(&options, "options")?;
-        let epoch = epoch_option(&o)?;
-        let (clock, settings) = clock_and_settings(&o, epoch)?;
-        Ok(WasmGenerator {
-            inner: Generator::new(clock, settings),
-            error: None,
-            buffer: Vec::new(),
-        })
+    /// Claims a generator id in the in-memory schema group `name` (created on first use if it is
+    /// "default", at `wall_unix_ms`) with the generator's clock reading `now_unix_ms`, and takes
+    /// the group's epoch. False on failure, with the error kept for `takeError`.
+    #[wasm_bindgen(js_name = claimMemory)]
+    pub fn claim_memory(&mut self, name: &str, now_unix_ms: f64, wall_unix_ms: f64) -> bool {
+        let claimed = (|| {
+            let now = clock_reading(now_unix_ms)?;
+            let group = super::groups::find(name, unix_ms("Date.now()", wall_unix_ms)?)?;
+            let epoch = group.borrow().epoch_unix_ms();
+            let (inner, lease) = MemoryKeeper::claim(group.clone(), now)?;
+            Ok::<_, Error>((epoch, RegisteredKeeper { inner, group }, lease, now))
+        })();
+        match claimed {
+            Ok((epoch_unix_ms, keeper, lease, now)) => {
+                let settings = Settings {
+                    epoch_unix_ms,
+                    ..*self.inner.settings()
+                };
+                let clock = JsClock {
+                    reading: Some(now),
+                    ..JsClock::default()
+                };
+                self.inner = Generator::with_keeper(clock, settings, lease, Box::new(keeper));
+                self.inner.clock_mut().reading = None;
+                true
+            }
+            Err(e) => fail(e),
+        }
     }
 
-    /// The next id (a bigint), or 0 on failure, with the error kept for `takeError`.
+    /// The next id (a bigint) at the clock reading `now_unix_ms`, or 0 on failure (the error kept
+    /// for `takeError`, or `waitingPast()` set).
     ///
     /// Not a `Result`: wasm-bindgen returns a `Result<u64, _>` through a stack slot read with a
     /// DataView, which costs more than making the id (measured in bench/ablation.mjs). The JS
-    /// wrapper checks for 0 (an id that is also valid: the epoch's first ms, generator 0, so it asks
-    /// `takeError` before throwing).
-    #[wasm_bindgen(js_name = nextId)]
-    pub fn next_id(&mut self) -> u64 {
+    /// wrapper checks for 0 (an id that is also valid: the epoch's first ms, generator 0).
+    #[wasm_bindgen(js_name = nextIdAt)]
+    pub fn next_id_at(&mut self, now_unix_ms: f64) -> u64 {
+        match clock_reading(now_unix_ms) {
+            Ok(ms) => self.inner.clock_mut().reading = Some(ms),
+            Err(e) => return fail(e) as u64,
+        }
         match self.inner.next_id() {
             Ok(id) => id,
-            Err(e) => {
-                self.error = Some(e);
-                0
-            }
+            Err(e) => self.failed(e),
         }
     }
 
-    /// `nextId` with the clock already read by the caller (`Date.now()` or the user's clock).
-    #[wasm_bindgen(js_name = nextIdAt)]
-    pub fn next_id_at(&mut self, now_unix_ms: f64) -> u64 {
-        self.inner.clock_mut().handed_in = Some(now_unix_ms);
-        let id = self.next_id();
-        self.inner.clock_mut().handed_in = None;
+    /// `nextIdAt` after JS spun past `waited` (the last `waitingPast()`) and saw `answer`.
+    #[wasm_bindgen(js_name = nextIdSpun)]
+    pub fn next_id_spun(&mut self, now_unix_ms: f64, waited: f64, answer: f64) -> u64 {
+        match (clock_reading(waited), clock_reading(answer)) {
+            (Ok(w), Ok(a)) => self.inner.clock_mut().spun = Some((w, a)),
+            (Err(e), _) | (_, Err(e)) => return fail(e) as u64,
+        }
+        let id = self.next_id_at(now_unix_ms);
+        self.inner.clock_mut().spun = None;
         id
     }
 
-    /// The error kept by the last failed `nextId`, as a SnowfallError, or undefined if it did not fail.
-    #[wasm_bindgen(js_name = takeError)]
-    pub fn take_error(&mut self) -> JsValue {
-        self.error.take().map_or(JsValue::UNDEFINED, error_to_js)
+    #[cold]
+    #[inline(never)]
+    fn failed(&mut self, e: Error) -> u64 {
+        let clock = self.inner.clock_mut();
+        clock.reading = None;
+        if !is_reading_needed(&e) {
+            clock.waiting = None;
+            fail(e);
+        }
+        0
     }
 
-    /// Fills this generator's buffer in wasm memory with `count` ids (one clock read per
-    /// millisecond used) and returns its address, valid until the next call; 0 on failure, with
-    /// the error kept for `takeError`. The JS wrapper checks `count` and copies the ids out with one
-    /// `slice()`: cheaper than any wasm-bindgen return type for an array (bench/ablation.mjs).
+    /// The Unix ms reading the last call stopped to have JS spin past (then forgotten), or NaN.
+    #[wasm_bindgen(js_name = waitingPast)]
+    pub fn waiting_past(&mut self) -> f64 {
+        self.inner
+            .clock_mut()
+            .waiting
+            .take()
+            .map_or(f64::NAN, |ms| ms as f64)
+    }
+
+    /// Makes up to `count` ids (at most [`CHUNK_IDS`]) into the scratch area (`scratchAddress`),
+    /// starting at the reading `now_unix_ms` (and, when `waited` is not NaN, with JS's answer to
+    /// the last wait), and returns how many it made. Fewer than asked: an error was kept for
+    /// `takeError`, or `waitingPast()` is set, or else the batch needs a fresh reading (it moved
+    /// on to another millisecond). The ids made are valid in every case.
     #[wasm_bindgen(js_name = fillIds)]
-    pub fn fill_ids(&mut self, count: u32) -> u32 {
-        let n = (count as usize).min(MAX_BATCH as usize);
-        if self.buffer.capacity() > KEPT_BUFFER_IDS && n <= KEPT_BUFFER_IDS {
-            self.buffer = Vec::new(); // do not keep a large one-off batch's memory
+    pub fn fill_ids(&mut self, count: u32, now_unix_ms: f64, waited: f64, answer: f64) -> u32 {
+        let n = (count as usize).min(CHUNK_IDS);
+        let clock = self.inner.clock_mut();
+        match clock_reading(now_unix_ms) {
+            Ok(ms) => clock.reading = Some(ms),
+            Err(e) => return fail(e) as u32,
         }
-        self.buffer.clear();
-        self.buffer.resize(n, 0);
-        match self.inner.fill(&mut self.buffer) {
-            Ok(()) => self.buffer.as_ptr() as u32,
-            Err(e) => {
-                self.error = Some(e);
-                0
+        if waited == waited {
+            match (clock_reading(waited), clock_reading(answer)) {
+                (Ok(w), Ok(a)) => clock.spun = Some((w, a)),
+                (Err(e), _) | (_, Err(e)) => {
+                    clock.reading = None;
+                    return fail(e) as u32;
+                }
             }
         }
-    }
-
-    /// `count` ids as a BigUint64Array, with `count` checked here: the path for arguments the JS
-    /// wrapper does not take as valid, so every bad count gets its typed error from one place.
-    #[wasm_bindgen(js_name = nextIds)]
-    pub fn next_ids(&mut self, count: JsValue) -> Result<js_sys::BigUint64Array, JsValue> {
-        let n = integer_arg("count", &count, 0, MAX_BATCH)? as usize;
-        if n > 0 && self.fill_ids(n as u32) == 0 {
-            return Err(self.take_error());
+        let (made, error) = SCRATCH.with(|s| {
+            let mut s = s.borrow_mut();
+            if s.len() < n {
+                s.resize(n, 0);
+            }
+            self.inner.fill_some(&mut s[..n])
+        });
+        let clock = self.inner.clock_mut();
+        clock.spun = None;
+        if let Some(e) = error {
+            self.failed(e);
         }
-        let array = js_sys::BigUint64Array::new_with_length(n as u32);
-        array.copy_from(&self.buffer[..n]);
-        Ok(array)
+        self.inner.clock_mut().reading = None;
+        made as u32
     }
 
     /// The generator id held, or undefined when none is.
@@ -222,28 +276,40 @@ impl WasmGenerator {
             .map(|l| vec![l.window_start_unix_ms as f64, l.window_end_unix_ms as f64])
     }
 
-    /// Adopts a lease a syncer has saved: a renewal of the same generator id, or another id and
-    /// its window together.
-    #[wasm_bindgen(js_name = adoptLease)]
-    pub fn adopt_lease(
+    /// Adopts a lease a syncer has saved (a renewal of the same generator id, or another id and
+    /// its window together); the numbers are checked by js/core.js `adoptLease`. False on failure.
+    #[wasm_bindgen(js_name = adoptLeaseAt)]
+    pub fn adopt_lease_at(
         &mut self,
-        generator_id: JsValue,
+        generator_id: f64,
         window_start_unix_ms: f64,
         window_end_unix_ms: f64,
-    ) -> Result<(), JsValue> {
+    ) -> bool {
         if self.inner.is_closed() {
-            return Err(error_to_js(Error::GeneratorClosed));
+            return fail(Error::GeneratorClosed);
         }
-        let generator_id =
-            integer_arg("generatorId", &generator_id, 0, MAX_GENERATOR_ID as i64)? as u16;
-        let window_start_unix_ms = finite_ms("windowStartUnixMs", window_start_unix_ms)?;
-        let window_end_unix_ms = finite_ms("windowEndUnixMs", window_end_unix_ms)?;
+        if !(0.0..=MAX_GENERATOR_ID as f64).contains(&generator_id) {
+            return fail(Error::out_of_range(
+                "generatorId",
+                0,
+                MAX_GENERATOR_ID as u64,
+                "another number",
+            ));
+        }
+        let window = (
+            unix_ms("windowStartUnixMs", window_start_unix_ms),
+            unix_ms("windowEndUnixMs", window_end_unix_ms),
+        );
+        let (window_start_unix_ms, window_end_unix_ms) = match window {
+            (Ok(s), Ok(e)) => (s, e),
+            (Err(e), _) | (_, Err(e)) => return fail(e),
+        };
         self.inner.adopt_lease(Lease {
-            generator_id,
+            generator_id: generator_id as u16,
             window_start_unix_ms,
             window_end_unix_ms,
         });
-        Ok(())
+        true
     }
 
     /// Stops minting at once (the lease was lost).
@@ -261,5 +327,13 @@ impl WasmGenerator {
     #[wasm_bindgen(getter)]
     pub fn closed(&self) -> bool {
         self.inner.is_closed()
+    }
+}
+
+/// For the wasm tests (tests/wasm_common): not exported to JS.
+impl WasmGenerator {
+    /// The ids of the last `fillIds` that made `made` ids.
+    pub fn scratch_ids(made: u32) -> Vec<u64> {
+        SCRATCH.with(|s| s.borrow()[..made as usize].to_vec())
     }
 }

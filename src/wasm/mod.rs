@@ -1,20 +1,31 @@
-//! The wasm-bindgen layer: translates JS values to core types and back, and nothing else.
-//! Everything it exports is internal to the package; the public JS API is `js/api.js`.
+//! The wasm-bindgen layer: translates core calls for JS, and nothing else. Everything it exports is
+//! internal to the package; the public JS API is `js/api.js`.
+//!
+//! **No JS runs while wasm holds state.** Every export takes only primitives (numbers and strings
+//! the JS side has already read and checked, js/check.js) and returns only primitives, and no
+//! export calls an import: the wasm never reads a JS object, calls a clock, or builds a JS value.
+//! So no JS exception (a throwing getter or clock, a revoked Proxy, a JS stack overflow) can
+//! unwind through wasm frames, leak wasm's shadow stack or leave a borrow flag set. Errors are
+//! kept here and read by JS with [`take_error`], which builds the `SnowfallError` (js/core.js).
+//! Clocks are read in JS; when the core must wait for the next millisecond it stops and asks JS to
+//! spin (`waitingPast`, src/wasm/generator.rs).
 
-mod convert;
 mod generator;
 mod groups;
 mod session;
 
 // For `crate::wasm_exports` (the wasm tests).
-pub use generator::WasmGenerator;
+pub use generator::{scratch_address, WasmGenerator};
 pub use groups::{
     create_memory_schema_group, drop_memory_schema_group, memory_schema_group_exists,
     memory_schema_group_status,
 };
 
-use alloc::{vec, vec::Vec};
+use alloc::string::String;
+use core::cell::RefCell;
 use wasm_bindgen::prelude::*;
+
+use crate::Error;
 
 /// A global of the wasm build (`thread_local!` without std). The wasm runs on one thread
 /// (wasm32-unknown-unknown without the atomics feature), so sharing it is sound.
@@ -46,43 +57,37 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
 static ALLOCATOR: crate::allocator::Allocator<crate::allocator::WasmPages> =
     crate::allocator::Allocator::new(crate::allocator::WasmPages);
 
-use crate::{guid_range_at, GuidParts};
-use convert::{epoch_option, error_to_js, guid_arg, Options};
+/// The error of the last failed call, until JS takes it.
+static LAST_ERROR: Global<RefCell<Option<Error>>> = Global(RefCell::new(None));
 
-/// Called once by each entry point: errors thrown from wasm become instances of this class
-/// (`SnowfallError`), so `instanceof` and `err.code` work the same whichever side threw.
-#[wasm_bindgen(js_name = registerErrorClass)]
-pub fn register_error_class(class: js_sys::Function) {
-    convert::ERROR_CLASS.with(|c| *c.borrow_mut() = Some(class));
+/// Keeps `e` for [`take_error`]; returns false, what failing exports return.
+#[cold]
+pub(crate) fn fail(e: Error) -> bool {
+    LAST_ERROR.with(|c| *c.borrow_mut() = Some(e));
+    false
 }
 
-/// `{ msSinceEpoch, loopingCounter, generatorId, unixMs }` of a GUID given as a bigint or decimal string.
-#[wasm_bindgen(js_name = decodeGuid)]
-pub fn decode_guid(id: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
-    let guid = guid_arg("id", &id)?;
-    let epoch = epoch_option(&Options::new(&options, "options")?)?;
-    let parts = GuidParts::from_guid(guid);
-    let out = js_sys::Object::new();
-    let set = |k: &str, v: f64| js_sys::Reflect::set(&out, &k.into(), &v.into()).map(|_| ());
-    set("msSinceEpoch", parts.ms_since_epoch as f64)?;
-    set("loopingCounter", parts.looping_counter as f64)?;
-    set("generatorId", parts.generator_id as f64)?;
-    set("unixMs", (epoch + parts.ms_since_epoch as i64) as f64)?;
-    Ok(out.into())
-}
-
-/// `[lowest, highest]`: the GUIDs that bound one millisecond (Unix ms) for range queries.
-#[wasm_bindgen(js_name = guidRangeAt)]
-pub fn guid_range(unix_ms: JsValue, options: JsValue) -> Result<Vec<u64>, JsValue> {
-    let epoch = epoch_option(&Options::new(&options, "options")?)?;
-    let ms = convert::time_arg("time", &unix_ms)?;
-    let since = ms - epoch;
-    if since < 0 {
-        return Err(error_to_js(crate::Error::ClockBeforeEpoch {
-            clock_unix_ms: ms,
-            epoch_unix_ms: epoch,
-        }));
+/// The error of the last failed call as `"CODE:message"` (once), or `""` if there is none.
+/// js/core.js turns it into a `SnowfallError`.
+#[wasm_bindgen(js_name = takeError)]
+pub fn take_error() -> String {
+    match LAST_ERROR.with(|c| c.borrow_mut().take()) {
+        Some(e) => [e.code(), ":", &e.message()].concat(),
+        None => String::new(),
     }
-    let (lo, hi) = guid_range_at(since as u64).map_err(error_to_js)?;
-    Ok(vec![lo, hi])
+}
+
+/// A number handed in by JS as Unix ms (already checked there): whole ms within the Date range.
+pub(crate) fn unix_ms(what: &'static str, n: f64) -> Result<i64, Error> {
+    const LIMIT: f64 = 8.64e15;
+    if !(-LIMIT..=LIMIT).contains(&n) {
+        // NaN too. JS checks first (js/clock.js), so this is a second line only.
+        return Err(Error::InvalidType {
+            what: what.into(),
+            expected: "finite Unix milliseconds within the Date range",
+            got: "another number".into(),
+        });
+    }
+    let t = n as i64;
+    Ok(if (t as f64) > n { t - 1 } else { t })
 }

@@ -5,47 +5,50 @@
 //! while the machine is borrowed, and the binding stays a few small functions (wasm bytes).
 //! Holder tokens cross as four u32 words (js/lease/session.js writes them as the stores' text).
 
-use alloc::boxed::Box;
+use alloc::{boxed::Box, vec::Vec};
 use wasm_bindgen::prelude::*;
 
-use super::convert::{error_to_js, number_text};
+use super::fail;
 use crate::settings::{
     Setting, LIVELINESS_PROBE_S, MAX_CLAIM_RETRIES, MAX_CLOCK_SKEW_MS, MAX_MS_BETWEEN_CLAIM_RETRIES,
     MIN_MS_BETWEEN_CLAIM_RETRIES, STORE_TIMEOUT_MS,
 };
-use crate::{
-    validate_schema_group_name, ClaimOrder, Error, LeaseMachine, LeaseTerms, MachineConfig,
-    Outcome, Request, Slot, Step,
-};
+use crate::{ClaimOrder, Error, LeaseMachine, LeaseTerms, MachineConfig, Outcome, Request, Slot, Step};
 
 /// Scratch size: 16 rows of 7 numbers, or one step.
 const SCRATCH: usize = 7 * crate::settings::CLAIM_CANDIDATES as usize;
 
 /// A setting handed in as a Number (NaN: absent, the default), checked against the table.
-fn setting(v: f64, s: &Setting, min: i64) -> Result<i64, JsValue> {
+fn setting(v: f64, s: &Setting, min: i64) -> Result<i64, Error> {
     if v.is_nan() {
-        return s.check_within(None, min).map_err(error_to_js);
+        return s.check_within(None, min);
     }
     let Some(n) = int(v) else {
-        return Err(error_to_js(Error::InvalidType { what: s.name.into(), expected: "an integer number", got: number_text(v) }));
+        return Err(Error::InvalidType { what: s.name.into(), expected: "an integer number", got: "a number with a fraction, or out of range".into() });
     };
-    s.check_within(Some(n), min).map_err(error_to_js)
+    s.check_within(Some(n), min)
 }
 
 /// Checks a group's settings and a session's timeout against the settings table (NaN: the
-/// default) and returns `[probeS, maxClaimRetries, minMs, maxMs, storeTimeoutMs]`. The driver
-/// hands in Numbers only (js/lease/session.js checks the types).
+/// default) and returns `[probeS, maxClaimRetries, minMs, maxMs, storeTimeoutMs]`, or an empty
+/// array with the error kept (js/core.js). The driver hands in Numbers only (js/lease/session.js
+/// checks the types).
 #[wasm_bindgen(js_name = checkSettings)]
-pub fn check_settings(probe_s: f64, retries: f64, min_ms: f64, max_ms: f64, timeout: f64) -> Result<js_sys::Float64Array, JsValue> {
-    let lo = setting(min_ms, &MIN_MS_BETWEEN_CLAIM_RETRIES, MIN_MS_BETWEEN_CLAIM_RETRIES.min)?;
-    let out = [
-        setting(probe_s, &LIVELINESS_PROBE_S, LIVELINESS_PROBE_S.min)? as f64,
-        setting(retries, &MAX_CLAIM_RETRIES, MAX_CLAIM_RETRIES.min)? as f64,
-        lo as f64,
-        setting(max_ms, &MAX_MS_BETWEEN_CLAIM_RETRIES, lo)? as f64,
-        setting(timeout, &STORE_TIMEOUT_MS, STORE_TIMEOUT_MS.min)? as f64,
-    ];
-    Ok(js_sys::Float64Array::from(&out[..]))
+pub fn check_settings(probe_s: f64, retries: f64, min_ms: f64, max_ms: f64, timeout: f64) -> Vec<f64> {
+    let checked = (|| -> Result<Vec<f64>, Error> {
+        let lo = setting(min_ms, &MIN_MS_BETWEEN_CLAIM_RETRIES, MIN_MS_BETWEEN_CLAIM_RETRIES.min)?;
+        Ok(alloc::vec![
+            setting(probe_s, &LIVELINESS_PROBE_S, LIVELINESS_PROBE_S.min)? as f64,
+            setting(retries, &MAX_CLAIM_RETRIES, MAX_CLAIM_RETRIES.min)? as f64,
+            lo as f64,
+            setting(max_ms, &MAX_MS_BETWEEN_CLAIM_RETRIES, lo)? as f64,
+            setting(timeout, &STORE_TIMEOUT_MS, STORE_TIMEOUT_MS.min)? as f64,
+        ])
+    })();
+    checked.unwrap_or_else(|e| {
+        fail(e);
+        Vec::new()
+    })
 }
 
 /// One holder's lease session. Internal: the JS face is js/lease/session.js.
@@ -53,7 +56,6 @@ pub fn check_settings(probe_s: f64, retries: f64, min_ms: f64, max_ms: f64, time
 pub struct WasmSession {
     machine: LeaseMachine,
     scratch: Box<[f64; SCRATCH]>,
-    error: Option<Error>,
 }
 
 fn words(holder: u128, out: &mut [f64]) {
@@ -80,10 +82,10 @@ fn int(n: f64) -> Option<i64> {
 #[wasm_bindgen(js_class = LeaseSession)]
 impl WasmSession {
     /// A session on a shared store (spread claims, backdated releases). `settings` is
-    /// `checkSettings`' array; `seed` four random u32 as numbers.
+    /// `checkSettings`' array; `seed` four random u32 as numbers. The group name (checked by the
+    /// store) only names the group in messages.
     #[wasm_bindgen(constructor)]
-    pub fn new(schema_group: &str, settings: &[f64], s0: u32, s1: u32, s2: u32, s3: u32) -> Result<WasmSession, JsValue> {
-        validate_schema_group_name(schema_group).map_err(error_to_js)?;
+    pub fn new(schema_group: &str, settings: &[f64], s0: u32, s1: u32, s2: u32, s3: u32) -> WasmSession {
         let get = |i: usize| settings.get(i).copied().unwrap_or(0.0) as i64;
         let cfg = MachineConfig {
             schema_group: schema_group.into(),
@@ -96,7 +98,7 @@ impl WasmSession {
             release_free_at_once: false,
         };
         let seed = [(s0 as u64) << 32 | s1 as u64, (s2 as u64) << 32 | s3 as u64];
-        Ok(WasmSession { machine: LeaseMachine::new(cfg, seed), scratch: Box::new([0.0; SCRATCH]), error: None })
+        WasmSession { machine: LeaseMachine::new(cfg, seed), scratch: Box::new([0.0; SCRATCH]) }
     }
 
     /// Address of the scratch array (SCRATCH f64) in wasm memory.
@@ -123,7 +125,7 @@ impl WasmSession {
     /// 1 read `[seq, deadline, from, to, limit, freeBefore]`; 2 compare-and-swap `[seq, deadline,
     /// id, expected updated, reserved, 4 holder words, next updated, reserved, 4 holder words]`;
     /// 3 pending / 4 wait `[_, until]`; 5 revoke; 6 leased `[_, _, id, start, end]`; 7 lost;
-    /// 8 released; 9 failed (`takeError`); 0 idle.
+    /// 8 released; 9 failed (the error kept: js/core.js `coreError`); 0 idle.
     pub fn poll(&mut self, now: f64) -> u32 {
         let s = &mut self.scratch;
         match self.machine.poll(now as i64) {
@@ -168,16 +170,10 @@ impl WasmSession {
             Step::Done(Outcome::Lost) => 7,
             Step::Done(Outcome::Released) => 8,
             Step::Done(Outcome::Failed(e)) => {
-                self.error = Some(e);
+                fail(e);
                 9
             }
         }
-    }
-
-    /// The error of the last failed step, as a SnowfallError.
-    #[wasm_bindgen(js_name = takeError)]
-    pub fn take_error(&mut self) -> JsValue {
-        self.error.take().map_or(JsValue::UNDEFINED, error_to_js)
     }
 
     /// The store's answer to request `seq`: `answer` 0 rows (`count` rows of `[id, updated,
@@ -220,17 +216,21 @@ impl WasmSession {
         s[3] = self.machine.renewal_due().map_or(f64::NAN, |t| t as f64);
     }
 
-    /// Refuses (CLOCK_SKEW) a store clock too far from the host's; `bound` defaults to one probe.
+    /// Whether a store clock is close enough to the host's (else false, CLOCK_SKEW kept); `bound`
+    /// (NaN: one probe) is checked against the settings table.
     #[wasm_bindgen(js_name = checkClock)]
-    pub fn check_clock(&self, host_before: f64, store_now: f64, host_after: f64, bound: f64) -> Result<(), JsValue> {
-        let bound = if bound.is_nan() {
-            self.machine.config().terms.liveliness_probe_ms
-        } else {
-            setting(bound, &MAX_CLOCK_SKEW_MS, MAX_CLOCK_SKEW_MS.min)?
-        };
-        let Some(store_now) = int(store_now) else {
-            return Err(error_to_js(Error::InvalidClockReading { got: "a store time that is not an integer".into() }));
-        };
-        crate::check_store_clock(host_before as i64, store_now, host_after as i64, bound).map_err(error_to_js)
+    pub fn check_clock(&self, host_before: f64, store_now: f64, host_after: f64, bound: f64) -> bool {
+        let checked = (|| -> Result<(), Error> {
+            let bound = if bound.is_nan() {
+                self.machine.config().terms.liveliness_probe_ms
+            } else {
+                setting(bound, &MAX_CLOCK_SKEW_MS, MAX_CLOCK_SKEW_MS.min)?
+            };
+            let Some(store_now) = int(store_now) else {
+                return Err(Error::InvalidClockReading { got: "a store time that is not an integer".into() });
+            };
+            crate::check_store_clock(host_before as i64, store_now, host_after as i64, bound)
+        })();
+        checked.map_or_else(fail, |()| true)
     }
 }
