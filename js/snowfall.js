@@ -18,7 +18,7 @@ const MAX_BATCH = 2 ** 24;
 const fromParts = Symbol("Snowfall.fromParts");
 
 /** The options every path reads (others are handed on to the syncer untouched). */
-const OPTION_KEYS = ["syncer", "schemaGroupName", "clock", "clockToleranceMs", "database", "timers"];
+const OPTION_KEYS = ["syncer", "store", "schemaGroupName", "clock", "clockToleranceMs", "database", "timers", "storeTimeoutMs", "maxClockSkewMs"];
 
 /** Options read once each, checked for shape; a plain object (see js/check.js readOptions). */
 function checkOptions(options) {
@@ -101,16 +101,26 @@ export class Snowfall {
    */
   static async create(options) {
     const opts = checkOptions(options);
+    // Checked before any store is touched: a bad clock or tolerance never opens a session.
+    functionValue(opts.clock, "clock");
+    integerValue(opts.clockToleranceMs, "clockToleranceMs", 0, 86_400_000);
     const syncer = opts.syncer ?? SimpleSyncer;
     let session;
     if (opts.store !== undefined) {
       session = await openSession(opts.store, opts); // a custom store (docs/PROTOCOL.md)
     } else if (syncer === SimpleSyncer) {
       return new Snowfall(opts);
-    } else if (typeof syncer?.open === "function") {
-      session = await syncer.open(opts);
     } else {
-      throw new SnowfallError("INVALID_SYNCER", "syncer must be SimpleSyncer, DatabaseSyncer, or a syncer with an async open(options); to bring your own storage pass { store } (see the store interface in docs/PROTOCOL.md)");
+      let open;
+      try {
+        open = syncer?.open;
+      } catch (cause) {
+        throw new SnowfallError("INVALID_SYNCER", "syncer could not be read (a getter or Proxy threw): pass SimpleSyncer, DatabaseSyncer, RedisSyncer, or { store }", { cause });
+      }
+      if (typeof open !== "function") {
+        throw new SnowfallError("INVALID_SYNCER", "syncer must be SimpleSyncer, DatabaseSyncer, RedisSyncer, or a syncer with an async open(options); to bring your own storage pass { store } (see the store interface in docs/PROTOCOL.md)");
+      }
+      session = await open.call(syncer, opts);
     }
     const core = Generator.external({
       epochStartDate: session.epochUnixMs,

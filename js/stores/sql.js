@@ -81,13 +81,15 @@ export class SqlStore {
   async readGroup() {
     const s = this.#stmts;
     let rows;
+    let result;
     try {
       this.statements++;
-      ({ rows } = await this.#db.execute(s.readProperties, []));
+      result = await this.#db.execute(s.readProperties, []);
     } catch (err) {
       if (!(await this.#tableExists(s.propertiesName))) return null;
       throw wrap(`reading schema group ${this.schemaGroupName}`, err);
     }
+    ({ rows } = checkResult(result, s.readProperties));
     const p = Object.fromEntries(rows.map((r) => [r.k, Number(r.v)]));
     if (!(p.liveliness_probe_s > 0) || !Number.isFinite(p.epoch_start_ms)) return null;
     await this.#upgradeManifest();
@@ -142,7 +144,7 @@ export class SqlStore {
     let rows;
     try {
       this.statements++;
-      ({ rows } = await this.#db.execute(s.probeLeaseColumns, []));
+      ({ rows } = checkResult(await this.#db.execute(s.probeLeaseColumns, []), s.probeLeaseColumns));
     } catch {
       for (const alter of s.addLeaseColumns) {
         try {

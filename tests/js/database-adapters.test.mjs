@@ -183,10 +183,10 @@ for (const kind of [...KINDS, ...MORE_KINDS]) {
         const database = {
           dialect: db.database.dialect,
           async execute(text, params) {
-            const isRenewal = text.startsWith("UPDATE") && params[2] !== "" && hold;
-            if (isRenewal && order === "release lands first") { await hold.promise; return db.database.execute(text, params); }
+            const gate = text.startsWith("UPDATE") && params[2] !== "" ? hold : null; // taken now: the test clears `hold` soon
+            if (gate && order === "release lands first") { await gate.promise; return db.database.execute(text, params); }
             const result = await db.database.execute(text, params);
-            if (isRenewal) await hold.promise; // landed; the reply waits
+            if (gate) await gate.promise; // landed; the reply waits
             return result;
           },
         };

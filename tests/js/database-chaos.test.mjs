@@ -520,7 +520,7 @@ for (const kind of KINDS) {
  * resume once the database is back; no duplicates.
  */
 async function outage(kind, conn, scenario, how, cfg = {}) {
-  const g = await newGroup(conn.database, kind);
+  const g = await newGroup(conn, kind);
   const ws = ["o1", "o2"].map((n) => new Worker(`${kind}-${n}`, { ...conn.target, group: g, createDeadlineMs: 10_000, ...cfg }));
   let ended = false;
   try {

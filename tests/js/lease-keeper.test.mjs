@@ -260,6 +260,14 @@ describe("settings are checked once, by the core's table", () => {
     const revoked = Proxy.revocable({}, {});
     revoked.revoke();
     await assert.rejects(sf.DatabaseSyncer.open(revoked.proxy), { code: "INVALID_TYPE" });
+    await assert.rejects(sf.Snowfall.create({ syncer: revoked.proxy }), (e) => e.code === "INVALID_SYNCER" && e.cause instanceof TypeError);
+    let opened = 0;
+    const counting = { open: async () => { opened++; throw new Error("must not be reached"); } };
+    await assert.rejects(sf.Snowfall.create({ syncer: counting, clock: 5 }), { code: "INVALID_TYPE" });
+    await assert.rejects(sf.Snowfall.create({ syncer: counting, clockToleranceMs: -1 }), { code: "OUT_OF_RANGE" });
+    assert.equal(opened, 0, "no session opened with a bad clock option");
+    const rowsFive = { dialect: "sqlite", execute: async () => ({ rows: 5 }) };
+    await assert.rejects(sf.DatabaseSyncer.open({ database: rowsFive, schemaGroupName: "g" }), (e) => e instanceof sf.SnowfallError && ["INVALID_TYPE", "DATABASE_ERROR"].includes(e.code));
     await db.close();
   });
 });
