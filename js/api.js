@@ -6,6 +6,9 @@ export { decodeGuid, guidRange } from "./decode.js";
 export { DatabaseSyncer } from "./database/syncer.js";
 export { LeaseSession, openSession } from "./lease/session.js";
 export { SqlStore } from "./stores/sql.js";
+export { DurableObjectSyncer, DurableObjectStore, SnowfallLeases } from "./stores/durable-object.js";
+export { forWorker } from "./workers.js";
+export { schemaGroupSql } from "./database/sql-text.js";
 export { fromPg, fromMysql2, fromBetterSqlite3, fromD1 } from "./database/adapters.js";
 
 /** The default epoch, 2020-01-01T00:00:00Z. */

@@ -51,6 +51,21 @@ function epochOf(value) {
   return ms;
 }
 
+/**
+ * A new group's properties as stores keep them, checked (settings ranges, the epoch, never in the
+ * future): from `livelinessProbeS`, `epochStartDate`, `maxClaimRetries`, `minMsBetweenClaimRetries`,
+ * `maxMsBetweenClaimRetries` and `clock` (every syncer's createSchemaGroup, and js/database/sql-text.js).
+ */
+export function groupProperties(o) {
+  const [probeS, retries, minMs, maxMs] = checkSettings(o.livelinessProbeS, o.maxClaimRetries, o.minMsBetweenClaimRetries, o.maxMsBetweenClaimRetries, undefined);
+  const epochMs = epochOf(o.epochStartDate);
+  const now = readClock(o.clock);
+  if (epochMs > now) {
+    throw new SnowfallError("EPOCH_IN_FUTURE", `epochStartDate ${new Date(epochMs).toISOString()} is in the future`);
+  }
+  return { livelinessProbeS: probeS, epochUnixMs: epochMs, maxClaimRetries: retries, minMsBetweenClaimRetries: minMs, maxMsBetweenClaimRetries: maxMs };
+}
+
 const GROUP_KEYS = ["schemaGroupName", "database", "livelinessProbeS", "epochStartDate", "maxClaimRetries", "minMsBetweenClaimRetries", "maxMsBetweenClaimRetries", "ifNotExists", "clock"];
 const OPEN_KEYS = ["schemaGroupName", "database", "clock", "storeTimeoutMs", "maxClockSkewMs"];
 
@@ -66,13 +81,7 @@ export class DatabaseSyncer {
   static async createSchemaGroup(options) {
     const o = readOptions(options, GROUP_KEYS);
     const store = storeOf(o);
-    const [probeS, retries, minMs, maxMs] = checkSettings(o.livelinessProbeS, o.maxClaimRetries, o.minMsBetweenClaimRetries, o.maxMsBetweenClaimRetries, undefined);
-    const epochMs = epochOf(o.epochStartDate);
-    const now = readClock(o.clock);
-    if (epochMs > now) {
-      throw new SnowfallError("EPOCH_IN_FUTURE", `epochStartDate ${new Date(epochMs).toISOString()} is in the future`);
-    }
-    return store.createGroup({ livelinessProbeS: probeS, epochUnixMs: epochMs, maxClaimRetries: retries, minMsBetweenClaimRetries: minMs, maxMsBetweenClaimRetries: maxMs }, { ifNotExists: o.ifNotExists === true });
+    return store.createGroup(groupProperties(o), { ifNotExists: o.ifNotExists === true });
   }
 
   /**
