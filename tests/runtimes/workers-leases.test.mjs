@@ -4,14 +4,18 @@
 // request's bindings), and a D1 schema group set up from schemaGroupSql's text with
 // `wrangler d1 execute --local --file`.
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
+import { promisify } from "node:util";
+import { gzipSync } from "node:zlib";
 import { Miniflare } from "miniflare";
-import { installedPackage, makeTempDir } from "./pack.mjs";
+import { installedPackage, makeTempDir, repoRoot } from "./pack.mjs";
 import { COMPAT_DATE, bundleModules, bundleWorker, wrangler } from "./workers-helpers.mjs";
 
+const run = promisify(execFile);
 const EPOCH_MS = Date.UTC(2024, 0, 1);
 const PROBE_S = 1;
 
@@ -290,4 +294,57 @@ describe("Cloudflare Workers: a D1 schema group from schemaGroupSql, applied wit
     const { results: props } = await db.prepare('SELECT "key", value FROM "snowfall_orders_properties" ORDER BY "key"').all();
     assert.equal(props.find((p) => p.key === "liveliness_probe_s").value, 3);
   });
+});
+
+// examples/worker as a user copies it: its D1 set-up script, `wrangler deploy --dry-run`, and the
+// bundle run in workerd with its D1 database and Durable Object.
+describe("examples/worker: set up, bundled by wrangler deploy --dry-run, run in workerd", { timeout: 280_000 }, () => {
+  let mf;
+  let dryRun;
+  let sizes;
+  before(async () => {
+    const { projectDir } = await installedPackage();
+    const dir = path.join(projectDir, "example-worker");
+    cpSync(path.join(repoRoot, "examples", "worker"), dir, { recursive: true, filter: (src) => !/node_modules|\.wrangler|dist/.test(path.relative(repoRoot, src)) });
+    await run(process.execPath, ["d1-schema.mjs"], { cwd: dir });
+    const persist = path.join(dir, ".wrangler", "state");
+    await wrangler(dir, projectDir, ["d1", "execute", "DB", "--local", "--persist-to", persist, "--file", ".wrangler/snowfall-orders.sql"]);
+    const outdir = path.join(dir, "dist");
+    dryRun = (await wrangler(dir, projectDir, ["deploy", "--dry-run", "--outdir", outdir])).stdout;
+    const files = readdirSync(outdir, { recursive: true }).map(String).filter((f) => /\.(m?js|wasm)$/.test(f));
+    const bytes = files.map((f) => readFileSync(path.join(outdir, f)));
+    sizes = { files, raw: bytes.reduce((n, b) => n + b.length, 0), gzip: bytes.reduce((n, b) => n + gzipSync(b, { level: 9 }).length, 0) };
+    console.log(`# examples/worker bundle: ${files.join(", ")}: ${sizes.raw} bytes raw, ${sizes.gzip} bytes gzip; wrangler: ${dryRun.match(/Total Upload:[^\n]*/)?.[0]}`);
+    mf = new Miniflare({ workers: [
+      { name: "example", modules: bundleModules({ outdir, files }), modulesRoot: outdir, compatibilityDate: COMPAT_DATE,
+        d1Databases: { DB: "00000000-0000-4000-8000-000000000000" },
+        durableObjects: { LEASES: { className: "SnowfallLeases", useSQLite: true } } },
+    ], d1Persist: path.join(persist, "v3", "d1") });
+    await mf.ready;
+  });
+  after(async () => {
+    await mf?.dispose();
+  });
+
+  test("wrangler sees both bindings and the bundle stays small", () => {
+    assert.match(dryRun, /env\.LEASES \(SnowfallLeases\)/, dryRun);
+    assert.match(dryRun, /env\.DB \(snowfall-example\)/, dryRun);
+    assert.equal(sizes.files.filter((f) => f.endsWith(".wasm")).length, 1, "one .wasm module");
+    assert.ok(sizes.gzip < 100_000, `gzip ${sizes.gzip} bytes`);
+  });
+
+  for (const route of ["/", "/d1"]) {
+    test(`GET ${route}: ids from one generator id, unique`, async () => {
+      const replies = [];
+      for (let i = 0; i < 3; i++) {
+        const res = await (await mf.getWorker("example")).fetch(`http://example.test${route}?n=100`);
+        assert.equal(res.status, 200, await res.clone().text());
+        replies.push(await res.json());
+      }
+      assert.equal(new Set(replies.map((r) => r.generatorId)).size, 1);
+      assert.ok(Number.isInteger(replies[0].generatorId) && replies[0].generatorId >= 0 && replies[0].generatorId < 4096);
+      const ids = replies.flatMap((r) => r.ids);
+      assert.equal(new Set(ids).size, 300);
+    });
+  }
 });
