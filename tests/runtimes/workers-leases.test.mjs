@@ -12,7 +12,7 @@ import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
 import { Miniflare } from "miniflare";
-import { installedPackage, makeTempDir, repoRoot } from "./pack.mjs";
+import { installedPackage, makeTempDir, repoBin, repoRoot } from "./pack.mjs";
 import { COMPAT_DATE, bundleModules, bundleWorker, wrangler } from "./workers-helpers.mjs";
 
 const run = promisify(execFile);
@@ -331,6 +331,25 @@ describe("examples/worker: set up, bundled by wrangler deploy --dry-run, run in 
     assert.match(dryRun, /env\.DB \(snowfall-example\)/, dryRun);
     assert.equal(sizes.files.filter((f) => f.endsWith(".wasm")).length, 1, "one .wasm module");
     assert.ok(sizes.gzip < 100_000, `gzip ${sizes.gzip} bytes`);
+  });
+
+  test("the README's esbuild recipe (--conditions=workerd --loader:.wasm=copy) bundles a Worker that runs", async () => {
+    const { projectDir } = await installedPackage();
+    const dir = path.join(projectDir, "example-worker");
+    const out = path.join(dir, "esbuild-dist");
+    await run(repoBin("esbuild"), ["src/index.js", "--bundle", "--format=esm", "--conditions=workerd", "--loader:.wasm=copy", `--outdir=${out}`, "--log-level=warning"], { cwd: dir });
+    const files = readdirSync(out).map(String);
+    assert.equal(files.filter((f) => f.endsWith(".wasm")).length, 1, files.join(", "));
+    const own = new Miniflare({ modules: bundleModules({ outdir: out, files }), modulesRoot: out, compatibilityDate: COMPAT_DATE,
+      durableObjects: { LEASES: { className: "SnowfallLeases", useSQLite: true } } });
+    try {
+      const res = await own.dispatchFetch("http://example.test/?n=5");
+      const body = await res.json();
+      assert.equal(res.status, 200, JSON.stringify(body));
+      assert.equal(new Set(body.ids).size, 5);
+    } finally {
+      await own.dispose();
+    }
   });
 
   for (const route of ["/", "/d1"]) {
