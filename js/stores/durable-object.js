@@ -39,13 +39,13 @@ export class SnowfallLeases {
 
   constructor(state, env) {
     this.#storage = state?.storage;
-    this.#sql = state?.storage?.sql;
-    if (!this.#sql) {
-      this.#setupError = new SnowfallError("INVALID_SYNCER", "the SnowfallLeases Durable Object needs SQLite-backed storage: declare it with new_sqlite_classes = [\"SnowfallLeases\"] in a [[migrations]] entry of wrangler.toml");
-      return;
+    try {
+      this.#sql = state.storage.sql; // KV-backed storage has none (or one whose exec throws)
+      this.#sql.exec("CREATE TABLE IF NOT EXISTS snowfall_properties (key TEXT NOT NULL PRIMARY KEY, value INTEGER NOT NULL)");
+      this.#sql.exec("CREATE TABLE IF NOT EXISTS snowfall_slots (generator_id INTEGER NOT NULL PRIMARY KEY, last_updated_ms INTEGER NOT NULL, reserved_until_ms INTEGER NOT NULL, holder TEXT NOT NULL)");
+    } catch (cause) {
+      this.#setupError = new SnowfallError("INVALID_SYNCER", `the SnowfallLeases Durable Object needs SQLite-backed storage: declare it with new_sqlite_classes = ["SnowfallLeases"] in a [[migrations]] entry of wrangler.toml (a class deployed with new_classes cannot be changed: bind a new class name); the storage said: ${cause?.message ?? cause}`, { cause });
     }
-    this.#sql.exec("CREATE TABLE IF NOT EXISTS snowfall_properties (key TEXT NOT NULL PRIMARY KEY, value INTEGER NOT NULL)");
-    this.#sql.exec("CREATE TABLE IF NOT EXISTS snowfall_slots (generator_id INTEGER NOT NULL PRIMARY KEY, last_updated_ms INTEGER NOT NULL, reserved_until_ms INTEGER NOT NULL, holder TEXT NOT NULL)");
   }
 
   /** One store call: POST /{op} with a JSON body; answers { value } or { error: { code, message } }. */

@@ -95,6 +95,21 @@ export default {
             return Response.json({ first, ok: false, message: String(e?.message ?? e) });
           }
         }
+        case "/lifecycle": { // a failed creation is retried by the next call; a closed generator is replaced
+          const group = q("group");
+          const generator = forWorker((env) => ({ syncer: DurableObjectSyncer, namespace: env.LEASES, schemaGroupName: group }));
+          const out = {};
+          try { await generator(env); out.first = "no error"; } catch (e) { out.first = e.code; }
+          await DurableObjectSyncer.createSchemaGroup({ namespace: env.LEASES, schemaGroupName: group, livelinessProbeS: ${PROBE_S} });
+          const g1 = await generator(env);
+          const last = g1.getGuid();
+          out.same = (await generator(env)) === g1;
+          await g1.close();
+          const g2 = await generator(env);
+          out.replaced = g2 !== g1 && !g2.closed && g2.getGuid() > last;
+          out.live = (await DurableObjectSyncer.status({ namespace: env.LEASES, schemaGroupName: group })).live.filter((s) => s.holder !== "").length;
+          return Response.json(out);
+        }
         case "/errors": {
           const out = {};
           for (const [name, fn] of Object.entries({
@@ -137,7 +152,8 @@ describe("Cloudflare Workers: DurableObjectSyncer (SnowfallLeases, SQLite-backed
       name, modules, modulesRoot: bundle.outdir, compatibilityDate: COMPAT_DATE, serviceBindings: own ? { TARGET: "burst" } : {},
       durableObjects: { LEASES: own ? { className: "SnowfallLeases", useSQLite: true } : { className: "SnowfallLeases", scriptName: "host", useSQLite: true } },
     });
-    options = { workers: [worker("host", true), ...["a", "b", "c", "d", "burst"].map((n) => worker(n, false))], durableObjectsPersist: mkdtempSync(path.join(tmpdir(), "snowfall-do-")) };
+    const kvhost = { ...worker("kvhost", true), durableObjects: { LEASES: { className: "SnowfallLeases" } } }; // KV-backed storage
+    options = { workers: [worker("host", true), ...["a", "b", "c", "d", "burst"].map((n) => worker(n, false)), kvhost], durableObjectsPersist: mkdtempSync(path.join(tmpdir(), "snowfall-do-")) };
     mf = new Miniflare(options);
     await mf.ready;
   });
@@ -212,6 +228,18 @@ describe("Cloudflare Workers: DurableObjectSyncer (SnowfallLeases, SQLite-backed
     }
     assert.equal(new Set(ids.map((x) => layout(x).generatorId)).size, 1, "renewals kept the one lease");
     assert.equal(new Set(ids).size, 15);
+  });
+
+  test("forWorker: a failed creation is retried by the next call, a closed generator replaced", async () => {
+    const r = await get("a", "/lifecycle?group=lifecycle");
+    assert.deepEqual(r, { first: "SCHEMA_GROUP_NOT_FOUND", same: true, replaced: true, live: 1 });
+  });
+
+  test("a Durable Object without SQLite storage is refused with what to change", async () => {
+    const res = await (await mf.getWorker("kvhost")).fetch("http://worker.test/ids?group=kv");
+    const body = await res.json();
+    assert.equal(body.code, "INVALID_SYNCER", JSON.stringify(body));
+    assert.match(body.error, /new_sqlite_classes/);
   });
 
   test("misuse is a SnowfallError with a code that says what to do", async () => {
