@@ -49,7 +49,7 @@ export function forWorker(makeOptions) {
     throw new SnowfallError("INVALID_TYPE", "forWorker takes a function (env, ctx) => options, called per request so the generator uses that request's bindings");
   }
   let current = null;
-  let creating = null;
+  let creating = null; // { promise, deadline }: the one creation under way or done
   return async function generator(env, ctx) {
     const opts = await makeOptions(env, ctx);
     if (opts === null || typeof opts !== "object") {
@@ -57,14 +57,18 @@ export function forWorker(makeOptions) {
     }
     current = storeOf(opts);
     for (;;) {
-      if (creating === null) {
-        const { syncer, store, ...rest } = opts;
-        const p = Snowfall.create({ ...rest, store: forwarder(() => current, typeof current.now === "function"), timers: false });
-        creating = p;
-        p.catch(() => { if (creating === p) creating = null; });
-      }
+      if (creating === null) creating = create(opts, ctx);
       const made = creating;
-      const gen = await made;
+      const left = made.deadline - Date.now();
+      if (left <= 0 && !made.settled) { // begun in an earlier request that never finished it
+        creating = null;
+        continue;
+      }
+      const gen = made.settled ? await made.promise : await withTimer(made.promise, left);
+      if (gen === EXPIRED) {
+        if (creating === made) creating = null;
+        throw new SnowfallError("STORE_TIMEOUT", "the isolate's generator, created in an earlier request, was not ready in time: the next request creates it afresh (storeTimeoutMs sets the bound)");
+      }
       if (gen.closed) { // closed by the app: the next generator takes its place
         if (creating === made) creating = null;
         continue;
@@ -73,4 +77,31 @@ export function forWorker(makeOptions) {
       return gen;
     }
   };
+
+  /** One Snowfall.create on the forwarding store, bounded like create itself (2 x storeTimeoutMs). */
+  function create(opts, ctx) {
+    const { syncer, store, ...rest } = opts;
+    const timeoutMs = Number.isFinite(opts.storeTimeoutMs) ? opts.storeTimeoutMs : DEFAULT_STORE_TIMEOUT_MS;
+    const made = { promise: null, deadline: Date.now() + 2 * timeoutMs + 50, settled: false };
+    made.promise = Snowfall.create({ ...rest, store: forwarder(() => current, typeof current.now === "function"), timers: false });
+    made.promise.then(
+      (gen) => {
+        made.settled = true;
+        if (creating !== made) gen.close().catch(() => {}); // abandoned, then done after all: give the id back
+      },
+      () => { if (creating === made) creating = null; }, // the next call tries again
+    );
+    ctx?.waitUntil?.(made.promise.catch(() => {})); // let it finish even if this request's response goes first
+    return made;
+  }
+}
+
+const DEFAULT_STORE_TIMEOUT_MS = 10_000;
+const EXPIRED = Symbol("expired");
+
+/** `promise`, or EXPIRED once `ms` have passed on a timer of the current request. */
+function withTimer(promise, ms) {
+  let timer;
+  const expired = new Promise((resolve) => { timer = setTimeout(resolve, Math.max(0, ms), EXPIRED); });
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
 }

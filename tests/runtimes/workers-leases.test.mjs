@@ -46,6 +46,13 @@ function onlyId(store, id) {
   };
 }
 
+// A creation that an earlier request began and never finished (its store stalls) must not hold up
+// later requests: the store's readGroup never answers while stalled.
+let stalled = false;
+const stallable = (store) => ({ ...store, readGroup: () => (stalled ? new Promise(() => {}) : store.readGroup()),
+  readFreeSlots: (r) => store.readFreeSlots(r), compareAndSwap: (r) => store.compareAndSwap(r), now: () => store.now() });
+const abandoned = forWorker((env) => ({ store: stallable(DurableObjectSyncer.store(env.LEASES, "abandoned", { createIfMissing: create })), storeTimeoutMs: 300 }));
+
 let captured = null;
 export default {
   async fetch(request, env) {
@@ -93,6 +100,20 @@ export default {
             return Response.json({ first, ok: true });
           } catch (e) {
             return Response.json({ first, ok: false, message: String(e?.message ?? e) });
+          }
+        }
+        case "/abandon-start": // begins the creation and answers at once (no ctx: nothing keeps it going)
+          stalled = true;
+          abandoned(env).catch(() => {});
+          return Response.json({ started: true });
+        case "/abandon-next": {
+          stalled = false;
+          const t0 = Date.now();
+          try {
+            const gen = await abandoned(env);
+            return Response.json({ ok: true, generatorId: gen.generatorId, ms: Date.now() - t0 });
+          } catch (e) {
+            return Response.json({ ok: false, code: e.code, ms: Date.now() - t0 });
           }
         }
         case "/lifecycle": { // a failed creation is retried by the next call; a closed generator is replaced
@@ -233,6 +254,18 @@ describe("Cloudflare Workers: DurableObjectSyncer (SnowfallLeases, SQLite-backed
   test("forWorker: a failed creation is retried by the next call, a closed generator replaced", async () => {
     const r = await get("a", "/lifecycle?group=lifecycle");
     assert.deepEqual(r, { first: "SCHEMA_GROUP_NOT_FOUND", same: true, replaced: true, live: 1 });
+  });
+
+  test("forWorker: a creation begun in an earlier request that stalls never holds up a later one", async () => {
+    await get("b", "/abandon-start");
+    const next = await get("b", "/abandon-next");
+    console.log(`# the request after a stalled creation: ${JSON.stringify(next)}`);
+    assert.ok(next.ms < 1500, `answered after ${next.ms} ms (storeTimeoutMs 300): ${JSON.stringify(next)}`);
+    if (!next.ok) assert.equal(next.code, "STORE_TIMEOUT");
+    const then = await get("b", "/abandon-next");
+    assert.equal(then.ok, true, JSON.stringify(then));
+    const { live } = await get("host", "/live?group=abandoned");
+    assert.equal(live.filter((x) => x.holder !== "").length, 1, `one live slot: ${JSON.stringify(live)}`);
   });
 
   test("a Durable Object without SQLite storage is refused with what to change", async () => {
