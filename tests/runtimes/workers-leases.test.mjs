@@ -102,6 +102,20 @@ export default {
             return Response.json({ first, ok: false, message: String(e?.message ?? e) });
           }
         }
+        case "/calls": { // requests to the object per lease operation (uncontended)
+          const store = DurableObjectSyncer.store(env.LEASES, q("group"), { createIfMissing: create });
+          const calls = [];
+          const counted = Object.fromEntries(["readGroup", "readFreeSlots", "compareAndSwap", "now"].map((m) => [m, (r) => { calls.push(m); return store[m](r); }]));
+          const steps = {};
+          const step = async (name, fn) => { calls.length = 0; await fn(); steps[name] = [...calls]; };
+          let session;
+          await step("open", async () => { session = await openSession(counted); });
+          await step("claim", () => session.claim());
+          await new Promise((r) => setTimeout(r, 5));
+          await step("renew", () => session.renew());
+          await step("release", () => session.release(-1));
+          return Response.json(steps);
+        }
         case "/abandon-start": // begins the creation and answers at once (no ctx: nothing keeps it going)
           stalled = true;
           abandoned(env).catch(() => {});
@@ -254,6 +268,11 @@ describe("Cloudflare Workers: DurableObjectSyncer (SnowfallLeases, SQLite-backed
   test("forWorker: a failed creation is retried by the next call, a closed generator replaced", async () => {
     const r = await get("a", "/lifecycle?group=lifecycle");
     assert.deepEqual(r, { first: "SCHEMA_GROUP_NOT_FOUND", same: true, replaced: true, live: 1 });
+  });
+
+  test("each lease operation is the fewest requests to the object: renew and release one each", async () => {
+    const steps = await get("a", "/calls?group=calls");
+    assert.deepEqual(steps, { open: ["readGroup", "now"], claim: ["readFreeSlots", "compareAndSwap"], renew: ["compareAndSwap"], release: ["compareAndSwap"] });
   });
 
   test("forWorker: a creation begun in an earlier request that stalls never holds up a later one", async () => {
