@@ -9,6 +9,9 @@ export { LeaseSession, openSession } from "./lease/session.js";
 export { SqlStore } from "./stores/sql.js";
 export { RedisStore, RedisSyncer } from "./stores/redis.js";
 export { fromPg, fromMysql2, fromBetterSqlite3, fromD1, fromNodeSqlite, fromBunSqlite, fromPostgresJs, fromPGlite, fromLibsql } from "./database/adapters.js";
+export { DurableObjectSyncer, DurableObjectStore, SnowfallLeases } from "./stores/durable-object.js";
+export { forWorker } from "./workers.js";
+export { schemaGroupSql } from "./database/sql-text.js";
 
 /** The default epoch, 2020-01-01T00:00:00Z. */
 export const DEFAULT_EPOCH = new Date(Date.UTC(2020, 0, 1));

@@ -232,6 +232,87 @@ export class DatabaseSyncer {
   static dropSchemaGroup(options: DatabaseGroupOptions): Promise<void>;
 }
 
+/** A Durable Object namespace binding (`env.LEASES`), as far as DurableObjectSyncer uses it. */
+export interface DurableObjectNamespaceLike {
+  idFromName(name: string): unknown;
+  get(id: any): { fetch(input: string, init?: { method?: string; body?: string }): Promise<{ json(): Promise<unknown> }> };
+}
+
+/** A new group's settings (checked like DatabaseSyncer's): for createIfMissing and createSchemaGroup. */
+export interface GroupSettings {
+  /** Seconds between renewals; a holder silent for two probes loses its id. Default 5. */
+  livelinessProbeS?: number;
+  /** Default 2020-01-01T00:00:00Z; a whole second, never in the future. */
+  epochStartDate?: Date | string | number;
+  maxClaimRetries?: number;
+  minMsBetweenClaimRetries?: number;
+  maxMsBetweenClaimRetries?: number;
+}
+
+export interface DurableObjectGroupOptions extends SessionOptions {
+  /** The binding of the SnowfallLeases class (wrangler.toml `[[durable_objects.bindings]]`). */
+  namespace: DurableObjectNamespaceLike;
+  /** Default "default"; names the group's object (idFromName). 1-43 characters of A-Z a-z 0-9 _. */
+  schemaGroupName?: string;
+  /** Create the group with these settings (`true`: the defaults) when its object holds none yet. */
+  createIfMissing?: boolean | GroupSettings;
+}
+
+/**
+ * The Durable Object class that keeps a schema group's slots (SQLite-backed storage). Export it from
+ * your Worker (`export { SnowfallLeases } from "snowfall-wasm"`) and bind it in wrangler.toml with a
+ * `new_sqlite_classes` migration. It holds no lease rules: those are the core's.
+ */
+export class SnowfallLeases {
+  constructor(state: any, env: any);
+  /** One store call (POST with a JSON body), as DurableObjectStore sends it. */
+  fetch(request: any): Promise<any>;
+}
+
+/** The store on one schema group's SnowfallLeases object: each call is one request to it. */
+export class DurableObjectStore implements Store {
+  constructor(namespace: DurableObjectNamespaceLike, schemaGroupName?: string, options?: { createIfMissing?: object | null });
+  readonly schemaGroupName: string;
+  readGroup(): Promise<StoreGroup | null>;
+  readFreeSlots(request: { from: number; to: number; limit: number; freeBeforeMs: number }): Promise<(StoreSlot & { generatorId: number })[]>;
+  compareAndSwap(request: { generatorId: number; expected: StoreSlot; next: StoreSlot }): Promise<boolean>;
+  createGroup(group: StoreGroup, options?: { ifNotExists?: boolean }): Promise<StoreGroup>;
+  now(): Promise<number>;
+  liveSlots(sinceMs: number): Promise<(StoreSlot & { generatorId: number })[]>;
+}
+
+/** Generator-id leases in a Durable Object: `Snowfall.create({ syncer: DurableObjectSyncer, namespace: env.LEASES })`. */
+export class DurableObjectSyncer {
+  /** The store of a group (for `Snowfall.create({ store })` and `checkStore`). */
+  static store(namespace: DurableObjectNamespaceLike, schemaGroupName?: string, options?: { createIfMissing?: boolean | GroupSettings }): DurableObjectStore;
+  /** Creates the group in its object (4096 free slots); resolves its settings. */
+  static createSchemaGroup(options: DurableObjectGroupOptions & GroupSettings & { ifNotExists?: boolean; clock?: () => number }): Promise<StoreGroup>;
+  /** Opens a lease session (what `Snowfall.create({ syncer: DurableObjectSyncer })` calls). */
+  static open(options: DurableObjectGroupOptions): Promise<LeaseSession>;
+  /** The group's settings and its live slots (renewed within two probes). */
+  static status(options: DurableObjectGroupOptions): Promise<StoreGroup & { schemaGroupName: string; live: (StoreSlot & { generatorId: number })[] }>;
+}
+
+/**
+ * The isolate's generator in Cloudflare Workers: `makeOptions(env, ctx)` runs per call and builds the
+ * request's bindings; the first call creates the one generator (concurrent first calls share it),
+ * every call renews it if due through the store those options describe. No timers.
+ */
+export type WorkerOptions = CreateOptions & { namespace?: DurableObjectNamespaceLike; createIfMissing?: boolean | GroupSettings };
+export function forWorker<Env = any, Ctx = any>(
+  makeOptions: (env: Env, ctx?: Ctx) => WorkerOptions | Promise<WorkerOptions>,
+): (env: Env, ctx?: Ctx) => Promise<Snowfall>;
+
+/**
+ * A schema group's DDL and rows as SQL text (the statements DatabaseSyncer.createSchemaGroup runs),
+ * for `wrangler d1 execute --file`, D1 migrations, psql or mysql. Idempotent.
+ */
+export function schemaGroupSql(options: GroupSettings & {
+  dialect: "sqlite" | "postgres" | "mysql";
+  schemaGroupName?: string;
+  clock?: () => number;
+}): string;
+
 export function fromPg(poolOrClient: unknown): Database;
 export function fromMysql2(pool: unknown): Database;
 export function fromBetterSqlite3(db: unknown): Database;

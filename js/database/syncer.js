@@ -28,7 +28,23 @@ function epochOf(value) {
   return epoch;
 }
 
-const readOptions = (options, keys) => readFields(options, "options", keys);
+/** The named fields of an options object, each read once (js/check.js readOptions). */
+export const readOptions = (options, keys, what = "options") => readFields(options, what, keys);
+
+/**
+ * A new group's properties as stores keep them, checked (settings ranges, the epoch, never in the
+ * future): from `livelinessProbeS`, `epochStartDate`, `maxClaimRetries`, `minMsBetweenClaimRetries`,
+ * `maxMsBetweenClaimRetries` and `clock` (every syncer's createSchemaGroup, and js/database/sql-text.js).
+ */
+export function groupProperties(o) {
+  const [probeS, retries, minMs, maxMs] = groupSettings(o);
+  const epochMs = epochOf(o.epochStartDate);
+  const now = readClock(o.clock);
+  if (epochMs > now) {
+    throw new SnowfallError("EPOCH_IN_FUTURE", `epochStartDate ${new Date(epochMs).toISOString()} is in the future`);
+  }
+  return { livelinessProbeS: probeS, epochUnixMs: epochMs, maxClaimRetries: retries, minMsBetweenClaimRetries: minMs, maxMsBetweenClaimRetries: maxMs };
+}
 
 const GROUP_KEYS = ["schemaGroupName", "database", "livelinessProbeS", "epochStartDate", "maxClaimRetries", "minMsBetweenClaimRetries", "maxMsBetweenClaimRetries", "ifNotExists", "clock"];
 const OPEN_KEYS = ["schemaGroupName", "database", "clock", "storeTimeoutMs", "maxClockSkewMs"];
@@ -45,13 +61,7 @@ export class DatabaseSyncer {
   static async createSchemaGroup(options) {
     const o = readOptions(options, GROUP_KEYS);
     const store = storeOf(o);
-    const [probeS, retries, minMs, maxMs] = groupSettings(o);
-    const epochMs = epochOf(o.epochStartDate);
-    const now = readClock(o.clock);
-    if (epochMs > now) {
-      throw new SnowfallError("EPOCH_IN_FUTURE", `epochStartDate ${new Date(epochMs).toISOString()} is in the future`);
-    }
-    return store.createGroup({ livelinessProbeS: probeS, epochUnixMs: epochMs, maxClaimRetries: retries, minMsBetweenClaimRetries: minMs, maxMsBetweenClaimRetries: maxMs }, { ifNotExists: o.ifNotExists === true });
+    return store.createGroup(groupProperties(o), { ifNotExists: o.ifNotExists === true });
   }
 
   /**

@@ -2,16 +2,10 @@
 // in workerd through Miniflare. Local workerd does not freeze Date.now() the way production does, so
 // the frozen-clock cases inject a clock.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
-import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { promisify } from "node:util";
 import { Miniflare } from "miniflare";
-import { installedPackage, makeTempDir, repoBin } from "./pack.mjs";
-
-const run = promisify(execFile);
-const COMPAT_DATE = "2026-04-01";
+import { installedPackage } from "./pack.mjs";
+import { COMPAT_DATE, bundleModules, bundleWorker } from "./workers-helpers.mjs";
 const EPOCH_MS = Date.UTC(2024, 0, 1);
 
 // The request handler: every response is JSON with ids as decimal strings (JSON has no bigint).
@@ -215,36 +209,10 @@ export default {
 };
 `;
 
-/** Bundle a Worker with wrangler (dry-run deploy) in a project that has the package installed. */
-async function bundleWorker(projectDir, name, source, extraToml = "") {
-  const dir = path.join(projectDir, "workers", name);
-  mkdirSync(path.join(dir, "src"), { recursive: true });
-  writeFileSync(path.join(dir, "src", "index.js"), source);
-  writeFileSync(
-    path.join(dir, "wrangler.toml"),
-    `name = "${name}"\nmain = "src/index.js"\ncompatibility_date = "${COMPAT_DATE}"\n${extraToml}`,
-  );
-  const outdir = path.join(dir, "dist");
-  try {
-    await run(repoBin("wrangler"), ["deploy", "--dry-run", "--outdir", outdir], {
-      cwd: dir,
-      env: { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false", NO_COLOR: "1",
-             XDG_CONFIG_HOME: path.join(projectDir, ".config") },
-      maxBuffer: 64 << 20,
-    });
-  } catch (e) {
-    throw new Error(`wrangler bundling of ${name} failed:\n${e.stdout}\n${e.stderr}`);
-  }
-  const files = readdirSync(outdir, { recursive: true }).map(String);
-  return { outdir, files };
-}
-
 /** Miniflare running wrangler's bundled output: .js as ES modules, .wasm as compiled modules. */
-function miniflareFor({ outdir, files }, compatibilityFlags = []) {
-  const modules = files
-    .filter((f) => /\.(m?js|wasm)$/.test(f))
-    .sort((a, b) => (a === "index.js" ? -1 : b === "index.js" ? 1 : 0)) // the entry comes first
-    .map((f) => ({ type: f.endsWith(".wasm") ? "CompiledWasm" : "ESModule", path: path.join(outdir, f) }));
+function miniflareFor(bundle, compatibilityFlags = []) {
+  const { outdir } = bundle;
+  const modules = bundleModules(bundle);
   return new Miniflare({ modules, modulesRoot: outdir, compatibilityDate: COMPAT_DATE, compatibilityFlags });
 }
 
@@ -425,11 +393,9 @@ describe("Cloudflare Workers: DatabaseSyncer on D1, two Workers sharing one data
   };
   before(async () => {
     const { projectDir } = await installedPackage();
-    const { outdir, files } = await bundleWorker(projectDir, "snowfall-d1", D1_WORKER);
-    const modules = files
-      .filter((f) => /\.(m?js|wasm)$/.test(f))
-      .sort((a, b) => (a === "index.js" ? -1 : b === "index.js" ? 1 : 0))
-      .map((f) => ({ type: f.endsWith(".wasm") ? "CompiledWasm" : "ESModule", path: path.join(outdir, f) }));
+    const bundle = await bundleWorker(projectDir, "snowfall-d1", D1_WORKER);
+    const { outdir } = bundle;
+    const modules = bundleModules(bundle);
     const worker = (name) => ({ name, modules, modulesRoot: outdir, compatibilityDate: COMPAT_DATE, d1Databases: { DB: "snowfall-shared-d1" } });
     mf = new Miniflare({ workers: [worker("a"), worker("b")] });
     await mf.ready;
@@ -542,10 +508,9 @@ describe("Cloudflare Workers: a store that stalls never wedges the isolate", { t
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   before(async () => {
     const { projectDir } = await installedPackage();
-    const { outdir, files } = await bundleWorker(projectDir, "snowfall-slow-store", SLOW_STORE_WORKER);
-    const modules = files.filter((f) => /\.(m?js|wasm)$/.test(f))
-      .sort((a, b) => (a === "index.js" ? -1 : b === "index.js" ? 1 : 0))
-      .map((f) => ({ type: f.endsWith(".wasm") ? "CompiledWasm" : "ESModule", path: path.join(outdir, f) }));
+    const bundle = await bundleWorker(projectDir, "snowfall-slow-store", SLOW_STORE_WORKER);
+    const { outdir } = bundle;
+    const modules = bundleModules(bundle);
     mf = new Miniflare({ modules, modulesRoot: outdir, compatibilityDate: COMPAT_DATE });
     await mf.ready;
   });

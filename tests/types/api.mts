@@ -106,3 +106,15 @@ void byDefault.close();
 void withClock.close();
 void [exists, liveGenerators, dropped, first, asStrings, generatorId, epoch, closed, timestamp, ms, counter,
       decodedGeneratorId, own, defaultEpoch, parsed, databaseUsage, fromCustom, closing];
+
+// Cloudflare Workers: DurableObjectSyncer, SnowfallLeases, forWorker, schemaGroupSql.
+import { DurableObjectSyncer, DurableObjectStore, SnowfallLeases, forWorker, schemaGroupSql } from "snowfall-wasm";
+import type { DurableObjectNamespaceLike } from "snowfall-wasm";
+declare const LEASES: DurableObjectNamespaceLike;
+const doStore: DurableObjectStore = DurableObjectSyncer.store(LEASES, "orders", { createIfMissing: { livelinessProbeS: 5 } });
+const asStore: Store = doStore;
+const doGen: Promise<Snowfall> = Snowfall.create({ syncer: DurableObjectSyncer, namespace: LEASES, schemaGroupName: "orders" });
+const generator = forWorker((env: { LEASES: DurableObjectNamespaceLike }) => ({ syncer: DurableObjectSyncer, namespace: env.LEASES, createIfMissing: true }));
+const fromWorker: Promise<Snowfall> = generator({ LEASES });
+const d1Text: string = schemaGroupSql({ dialect: "sqlite", schemaGroupName: "orders", livelinessProbeS: 5 });
+const leasesClass: typeof SnowfallLeases = SnowfallLeases;
