@@ -8,7 +8,7 @@ import { parseArgs } from "node:util";
 
 // Deno's import entry needs no read permission; everywhere else the Node entry.
 const sf = await import(typeof Deno === "object" ? "./deno.mjs" : "./node.mjs");
-const { DatabaseSyncer, SimpleSyncer, Snowfall, SnowfallError, decodeGuid, fromBetterSqlite3, fromBunSqlite, fromMysql2, fromNodeSqlite, fromPg } = sf;
+const { DatabaseSyncer, SimpleSyncer, Snowfall, SnowfallError, decodeGuid, fromBetterSqlite3, fromBunSqlite, fromMysql2, fromNodeSqlite, fromPg, schemaGroupSql } = sf;
 
 const DEFAULT_SQLITE = "sqlite:./snowfall.db";
 const DATABASE_HELP = `  --database URL   sqlite:PATH | postgres://... | mysql://...   (or $DATABASE_URL; default ${DEFAULT_SQLITE})
@@ -23,6 +23,16 @@ const COMMANDS = {
   --max-claim-retries N (3)  --min-retry-ms N (100)  --max-retry-ms N (500)
   --if-not-exists          succeed if the group exists
 ${DATABASE_HELP}`,
+  },
+  sql: {
+    summary: "print a schema group's tables and rows as SQL (for wrangler d1 execute --file, migrations)",
+    usage: "sql [--dialect sqlite|postgres|mysql] [--group NAME] [options]",
+    options: `  --dialect D              sqlite (D1; default), postgres or mysql
+  --group NAME             schema group (or $SNOWFALL_GROUP; default "default")
+  --probe-s N              liveliness probe, seconds (5)
+  --epoch ISO-DATE         epoch of the ids (2020-01-01T00:00:00Z)
+  --max-claim-retries N (3)  --min-retry-ms N (100)  --max-retry-ms N (500)
+  Touches no database: e.g. snowfall-wasm sql --group orders > orders.sql && wrangler d1 execute DB --file orders.sql`,
   },
   status: {
     summary: "a group's settings and its live generator ids (read-only)",
@@ -74,6 +84,7 @@ const OPTIONS = {
   "min-retry-ms": { type: "string" },
   "max-retry-ms": { type: "string" },
   "if-not-exists": { type: "boolean", default: false },
+  dialect: { type: "string" },
   count: { type: "string", default: "1" },
   json: { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },
@@ -206,6 +217,19 @@ const commands = {
     print(values, props, () => `schema group ${props.schemaGroupName}: liveliness probe ${props.livelinessProbeS} s, epoch ${iso(props.epochUnixMs)}, ` +
       `claim retries ${props.maxClaimRetries} every ${props.minMsBetweenClaimRetries}-${props.maxMsBetweenClaimRetries} ms`);
   }),
+
+  sql: async (values) => {
+    const text = schemaGroupSql({
+      dialect: values.dialect ?? "sqlite",
+      schemaGroupName: values.group,
+      livelinessProbeS: integer("probe-s", values["probe-s"]),
+      epochStartDate: values.epoch,
+      maxClaimRetries: integer("max-claim-retries", values["max-claim-retries"]),
+      minMsBetweenClaimRetries: integer("min-retry-ms", values["min-retry-ms"]),
+      maxMsBetweenClaimRetries: integer("max-retry-ms", values["max-retry-ms"]),
+    });
+    print(values, { dialect: values.dialect ?? "sqlite", schemaGroupName: values.group, sql: text }, () => text.trimEnd());
+  },
 
   status: (values) => withDatabase(values, async (database) => {
     const s = await DatabaseSyncer.status({ schemaGroupName: values.group, database });

@@ -71,6 +71,31 @@ describe("snowfall-wasm CLI", { skip }, () => {
     assert.deepEqual(s.live, [], "generate released its id");
   });
 
+  test("sql: a group's DDL and rows for D1 (applied to a fresh SQLite file, it opens as a schema group); touches no database", async () => {
+    const dir = emptyDir();
+    const r = await cliIn(dir, CLI, ["sql", "--group", "orders", "--probe-s", "7"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(readdirSync(dir), [], "no file made");
+    assert.match(r.stdout, /CREATE TABLE IF NOT EXISTS "snowfall_orders_manifest"/);
+    const { default: Database } = await import("better-sqlite3");
+    const file = path.join(dir, "d1.db");
+    const raw = new Database(file);
+    raw.exec(r.stdout);
+    raw.exec(r.stdout); // twice: changes nothing
+    raw.close();
+    const s = await cliIn(dir, CLI, ["status", "--database", `sqlite:${file}`, "--group", "orders", "--json"]);
+    assert.equal(s.code, 0, s.stderr);
+    const status = JSON.parse(s.stdout);
+    assert.equal(status.livelinessProbeS, 7);
+    assert.equal(status.slotCount, 4096);
+    const bad = await cliIn(dir, CLI, ["sql", "--group", "x; DROP TABLE t"]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /^error INVALID_SCHEMA_GROUP_NAME: /);
+    const pg = await cliIn(dir, CLI, ["sql", "--dialect", "postgres", "--group", "orders", "--json"]);
+    assert.equal(pg.code, 0, pg.stderr);
+    assert.doesNotMatch(JSON.parse(pg.stdout).sql, /\$\d|\?/, "no placeholder left");
+  });
+
   test("bad input: group name with SQL, unknown command, missing group", async () => {
     let r = await cli("create-group", "--group", "x; DROP TABLE y");
     assert.equal(r.code, 1);
