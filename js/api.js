@@ -6,6 +6,7 @@ export { decodeGuid, guidRange } from "./decode.js";
 export { DatabaseSyncer } from "./database/syncer.js";
 export { LeaseSession, openSession } from "./lease/session.js";
 export { SqlStore } from "./stores/sql.js";
+export { BrowserSyncer, IndexedDbStore, lockName } from "./stores/browser.js";
 export { fromPg, fromMysql2, fromBetterSqlite3, fromD1 } from "./database/adapters.js";
 
 /** The default epoch, 2020-01-01T00:00:00Z. */

@@ -15,7 +15,7 @@ export type SnowfallErrorCode =
   | "SCHEMA_GROUP_NOT_FOUND" | "EPOCH_IN_FUTURE" | "GENERATOR_IDS_EXHAUSTED" | "CLOCK_BEFORE_EPOCH"
   | "CLOCK_MOVED_BACKWARDS" | "CLOCK_STALLED" | "INVALID_CLOCK_READING" | "TIMESTAMP_OVERFLOW"
   | "LEASE_EXPIRED" | "LEASE_LOST" | "GENERATOR_CLOSED" | "DATABASE_ERROR" | "INVALID_SYNCER"
-  | "STORE_TIMEOUT" | "CLOCK_SKEW" | "STORE_CHECK_FAILED";
+  | "STORE_TIMEOUT" | "CLOCK_SKEW" | "STORE_CHECK_FAILED" | "NOT_INITIALIZED" | "UNSUPPORTED_RUNTIME";
 
 export class SnowfallError extends Error {
   constructor(code: SnowfallErrorCode | string, message: string, options?: { cause?: unknown });
@@ -240,3 +240,45 @@ export function fromD1(d1: unknown): Database;
 export function decodeGuid(id: bigint | string, options?: { epochStartDate?: Date | number }): DecodedGuid;
 export function guidRange(time: Date | number, options?: { epochStartDate?: Date | number }): { lowest: bigint; highest: bigint };
 export const DEFAULT_EPOCH: Date;
+
+// Browsers (js/stores/browser.js): Web Locks + IndexedDB.
+
+export interface BrowserSyncerOptions extends SessionOptions {
+  /** Default "default". 1-43 characters of A-Z a-z 0-9 _. */
+  schemaGroupName?: string;
+  /** The IndexedDB database (default "snowfall-wasm"). */
+  databaseName?: string;
+  /** Used when the group is first created in this origin's IndexedDB (later opens use what is stored). Default 5. */
+  livelinessProbeS?: number;
+  epochStartDate?: Date | number;
+  maxClaimRetries?: number;
+  minMsBetweenClaimRetries?: number;
+  maxMsBetweenClaimRetries?: number;
+  /** Close the generator on `pagehide` (default true; pages only). */
+  closeOnPageHide?: boolean;
+}
+
+/**
+ * Generator ids unique across every live realm of one origin (tabs, iframes, workers): a Web Lock
+ * per generator id, the fences in IndexedDB. `await Snowfall.create({ syncer: BrowserSyncer, schemaGroupName })`.
+ */
+export class BrowserSyncer {
+  /** Whether this realm has IndexedDB and navigator.locks. */
+  static readonly supported: boolean;
+  /** Opens a lease session (creating the group in IndexedDB if absent). */
+  static open(options?: BrowserSyncerOptions): Promise<LeaseSession>;
+}
+
+/** A schema group's slots in IndexedDB: a Store (passes checkStore); takes no locks. */
+export class IndexedDbStore implements Store {
+  constructor(options?: { schemaGroupName?: string; databaseName?: string });
+  readonly schemaGroupName: string;
+  readGroup(): Promise<StoreGroup | null>;
+  readFreeSlots(request: { from: number; to: number; limit: number; freeBeforeMs: number }): Promise<(StoreSlot & { generatorId: number })[]>;
+  compareAndSwap(request: { generatorId: number; expected: StoreSlot; next: StoreSlot }): Promise<boolean>;
+  createGroup(group: StoreGroup): Promise<StoreGroup>;
+  readSlot(generatorId: number): Promise<StoreSlot & { generatorId: number }>;
+}
+
+/** The Web Lock name BrowserSyncer holds for a generator id: `snowfall-wasm:<group>:<id>`. */
+export function lockName(schemaGroupName: string, generatorId: number): string;
