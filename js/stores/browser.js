@@ -58,11 +58,13 @@ function request(req, what) {
 
 /** Resolves when the transaction committed; rejects if it aborted or failed. */
 function committed(tx, what) {
-  return new Promise((resolve, reject) => {
+  const p = new Promise((resolve, reject) => {
     tx.oncomplete = () => resolve();
     tx.onabort = () => reject(idbError(what, tx.error ?? new Error("transaction aborted")));
     tx.onerror = () => reject(idbError(what, tx.error));
   });
+  p.catch(() => {}); // a request's own failure is what the caller sees first; never unhandled
+  return p;
 }
 
 const opened = new Map();
