@@ -2,13 +2,19 @@
 // package bundled by esbuild as an ES module (the browser entry, top-level await; the .wasm copied
 // next to the bundle, as README says) and as an iife (snowfall-wasm/init, `await init(url)`), the
 // iife also as a classic service worker. Each makes ids with BrowserSyncer that decode to now and
-// carry its generator id; neither bundle holds database code.
+// carry its generator id; neither bundle holds database code. webpack 5 (installed next to the
+// package from the registry) bundles the default entry for the `web` target (a page) and the
+// `webworker` target (a worker: the `worker` condition must pick the browser entry, not workerd's);
+// Vite 8.3.8 builds a page (the default entry) with a module worker (snowfall-wasm/init, no
+// configuration: Vite's default iife worker format cannot hold a top-level await).
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { promisify } from "node:util";
+import { createRequire } from "node:module";
+import { pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
 import { after, before, describe, test } from "node:test";
 import { chromium } from "playwright-core";
@@ -38,6 +44,38 @@ import { init, Snowfall, BrowserSyncer, decodeGuid } from "snowfall-wasm/init";
   window.result = { before, generatorId: gen.generatorId, ids, t: decodeGuid(BigInt(ids[0])).timestamp.getTime(), now: Date.now() };
   await gen.close();
 })().catch((e) => { window.result = { error: String(e && e.stack || e) }; });
+`;
+const WP_WORKER = `
+import { Snowfall, BrowserSyncer, decodeGuid } from "snowfall-wasm";
+const gen = await Snowfall.create({ syncer: BrowserSyncer, schemaGroupName: "webpack" });
+const ids = Array.from(gen.getGuids(1000), String);
+postMessage({ generatorId: gen.generatorId, ids, t: decodeGuid(BigInt(ids[0])).timestamp.getTime(), now: Date.now() });
+await gen.close();
+`;
+const VITE_MAIN = `
+import { Snowfall, BrowserSyncer, decodeGuid } from "snowfall-wasm";
+const pick = (gen) => { const ids = Array.from(gen.getGuids(1000), String); return { generatorId: gen.generatorId, ids, t: decodeGuid(BigInt(ids[0])).timestamp.getTime(), now: Date.now() }; };
+const gen = await Snowfall.create({ syncer: BrowserSyncer, schemaGroupName: "vite" });
+const page = pick(gen);
+const worker = await new Promise((resolve, reject) => {
+  const w = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+  w.onmessage = (e) => resolve(e.data);
+  w.onerror = (e) => reject(new Error("worker: " + e.message));
+  w.postMessage("go");
+});
+window.result = { page, worker };
+await gen.close();
+`;
+const VITE_WORKER = `
+import { Snowfall, BrowserSyncer, decodeGuid } from "snowfall-wasm/init";
+onmessage = async () => {
+  try {
+    const gen = await Snowfall.create({ syncer: BrowserSyncer, schemaGroupName: "vite" });
+    const ids = Array.from(gen.getGuids(1000), String);
+    postMessage({ generatorId: gen.generatorId, ids, t: decodeGuid(BigInt(ids[0])).timestamp.getTime(), now: Date.now() });
+    await gen.close();
+  } catch (e) { postMessage({ error: String(e && e.stack || e) }); }
+};
 `;
 const IIFE_SW = `
 import { init, Snowfall, BrowserSyncer, decodeGuid } from "snowfall-wasm/init";
@@ -75,13 +113,13 @@ function checkIds(r, what) {
   assert.ok(Math.abs(r.now - r.t) < 2000, `${what}: ids decode to now`);
 }
 
-describe("browser bundles (esbuild esm and iife, in headless Chromium)", { timeout: 240_000 }, () => {
+describe("browser bundles (esbuild esm and iife, webpack 5 web and webworker, Vite 8 with a worker; headless Chromium)", { timeout: 240_000 }, () => {
   let context, srv, dir;
   const figures = {};
 
   before(async () => {
     assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run scripts/setup.sh --tests`);
-    ({ projectDir: dir } = await installedPackage());
+    ({ projectDir: dir } = await installedPackage({ extraPackages: ["webpack@5.112", "vite@8.3.8"] }));
     const esbuild = repoBin("esbuild");
     const wasm = path.join(dir, "node_modules/snowfall-wasm/snowfall_wasm_bg.wasm");
     writeFileSync(path.join(dir, "esm-app.mjs"), ESM_APP);
@@ -92,12 +130,36 @@ describe("browser bundles (esbuild esm and iife, in headless Chromium)", { timeo
     await run(esbuild, ["esm-app.mjs", ...common, "--format=esm", "--outfile=esm/app.js"], { cwd: dir });
     await run(esbuild, ["iife-app.mjs", ...common, "--format=iife", "--outfile=iife/app.js"], { cwd: dir });
     await run(esbuild, ["iife-sw.mjs", ...common, "--format=iife", "--outfile=iife/sw.js"], { cwd: dir });
+    writeFileSync(path.join(dir, "wp-worker.mjs"), WP_WORKER);
+    const webpack = createRequire(path.join(dir, "package.json"))("webpack");
+    const pack = (config) => new Promise((resolve, reject) => webpack({ mode: "production", context: dir, ...config }, (err, stats) => {
+      if (err || stats.hasErrors()) reject(err ?? new Error(stats.toString({ all: false, errors: true })));
+      else resolve(stats);
+    }));
+    await pack({ target: "web", entry: "./esm-app.mjs", output: { path: path.join(dir, "wp-web"), filename: "app.js" } });
+    await pack({ target: "webworker", entry: "./wp-worker.mjs", output: { path: path.join(dir, "wp-worker"), filename: "worker.js" } });
+    mkdirSync(path.join(dir, "vite-app"), { recursive: true });
+    writeFileSync(path.join(dir, "vite-app/index.html"), `<!doctype html><script type="module" src="./main.js"></script>`);
+    writeFileSync(path.join(dir, "vite-app/main.js"), VITE_MAIN);
+    writeFileSync(path.join(dir, "vite-app/worker.js"), VITE_WORKER);
+    const vite = await import(pathToFileURL(createRequire(path.join(dir, "package.json")).resolve("vite")).href);
+    await vite.build({ root: path.join(dir, "vite-app"), base: "/vite-app/dist/", logLevel: "error", build: { outDir: "dist", emptyOutDir: true } });
+    writeFileSync(path.join(dir, "wp-web/index.html"), `<!doctype html><script src="./app.js"></script>`);
     for (const d of ["esm", "iife"]) copyFileSync(wasm, path.join(dir, d, "snowfall_wasm_bg.wasm"));
     writeFileSync(path.join(dir, "esm/index.html"), `<!doctype html><script type="module" src="./app.js"></script>`);
     writeFileSync(path.join(dir, "iife/index.html"), `<!doctype html><script src="./app.js"></script>`);
     const gz = (f) => gzipSync(readFileSync(path.join(dir, f))).length;
     figures.esbuildEsm = { jsGzip: gz("esm/app.js"), wasmGzip: gz("esm/snowfall_wasm_bg.wasm") };
     figures.esbuildIife = { jsGzip: gz("iife/app.js") };
+    /** gzip bytes of the .js and the .wasm files a build emitted. */
+    const emitted = (d) => {
+      const files = readdirSync(path.join(dir, d), { recursive: true }).map(String);
+      const sum = (ext) => files.filter((f) => f.endsWith(ext)).reduce((n, f) => n + gz(path.join(d, f)), 0);
+      return { jsGzip: sum(".js"), wasmGzip: sum(".wasm") };
+    };
+    figures.webpackWeb = emitted("wp-web");
+    figures.webpackWebworker = emitted("wp-worker");
+    figures.viteWithWorker = emitted("vite-app/dist");
     srv = await serve(dir);
     context = await chromium.launchPersistentContext(makeTempDir("snowfall-chromium-"), { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
   });
@@ -108,7 +170,7 @@ describe("browser bundles (esbuild esm and iife, in headless Chromium)", { timeo
   });
 
   test("the bundles carry no database code", () => {
-    for (const f of ["esm/app.js", "iife/app.js", "iife/sw.js"]) {
+    for (const f of ["esm/app.js", "iife/app.js", "iife/sw.js", "wp-web/app.js", "wp-worker/worker.js"]) {
       const text = readFileSync(path.join(dir, f), "utf8");
       assert.ok(!/CREATE TABLE|INSERT INTO|information_schema/i.test(text), `${f} holds database code`);
       assert.ok(text.includes("snowfall-wasm:"), `${f} holds BrowserSyncer (its lock names)`);
@@ -120,6 +182,34 @@ describe("browser bundles (esbuild esm and iife, in headless Chromium)", { timeo
     await page.goto(`${srv.origin}/esm/index.html`);
     await page.waitForFunction(() => window.result !== undefined, null, { timeout: 30_000 });
     checkIds(await page.evaluate(() => window.result), "esm bundle");
+    await page.close();
+  });
+
+  test("webpack 5: the web target (a page) and the webworker target (a worker) make ids with BrowserSyncer", async () => {
+    const page = await context.newPage();
+    await page.goto(`${srv.origin}/wp-web/index.html`);
+    await page.waitForFunction(() => window.result !== undefined, null, { timeout: 30_000 });
+    const web = await page.evaluate(() => window.result);
+    checkIds(web, "webpack web");
+    const worker = await page.evaluate(() => new Promise((resolve, reject) => {
+      const w = new Worker("/wp-worker/worker.js");
+      w.onmessage = (e) => resolve(e.data);
+      w.onerror = (e) => reject(new Error(`worker: ${e.message}`));
+      setTimeout(() => reject(new Error("the webpack worker did not answer in 20 s")), 20_000);
+    }));
+    checkIds(worker, "webpack webworker");
+    assert.equal(readFileSync(path.join(dir, "wp-worker/worker.js"), "utf8").includes("workerd"), false, "the webworker bundle must not hold the Cloudflare entry");
+    await page.close();
+  });
+
+  test("Vite 8.3.8 build: a page (default entry) and its module worker (snowfall-wasm/init) make ids with BrowserSyncer", async () => {
+    const page = await context.newPage();
+    await page.goto(`${srv.origin}/vite-app/dist/index.html`);
+    await page.waitForFunction(() => window.result !== undefined, null, { timeout: 30_000 });
+    const r = await page.evaluate(() => window.result);
+    checkIds(r.page, "vite page");
+    checkIds(r.worker, "vite worker");
+    assert.notEqual(r.page.generatorId, r.worker.generatorId, "page and worker hold distinct generator ids");
     await page.close();
   });
 
