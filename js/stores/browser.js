@@ -73,6 +73,8 @@ const opened = new Map();
 function openDatabase(name) {
   if (typeof indexedDB === "undefined") return Promise.reject(unsupported("IndexedDB"));
   let p = opened.get(name);
+  // An open that has not answered for a second (blocked, or a silent IndexedDB) is not joined: try afresh.
+  if (p && p.pendingSince !== undefined && Date.now() - p.pendingSince > 1000) p = undefined;
   if (!p) {
     p = new Promise((resolve, reject) => {
       let req;
@@ -97,8 +99,10 @@ function openDatabase(name) {
       req.onerror = () => reject(idbError(`opening database ${JSON.stringify(name)}`, req.error));
       // onblocked: an older connection elsewhere has not closed yet; the caller's deadline bounds the wait.
     });
-    opened.set(name, p);
-    p.catch(() => { if (opened.get(name) === p) opened.delete(name); });
+    const entry = p;
+    entry.pendingSince = Date.now();
+    opened.set(name, entry);
+    entry.then(() => { entry.pendingSince = undefined; }, () => { if (opened.get(name) === entry) opened.delete(name); });
   }
   return p;
 }
@@ -351,8 +355,11 @@ export class BrowserSyncer {
         throw error;
       });
     }
+    let onPageHide = null;
     const release = session.release.bind(session);
     session.release = async (lastIssued) => {
+      if (onPageHide) removeEventListener("pagehide", onPageHide);
+      onPageHide = null;
       try {
         await release(lastIssued);
       } finally {
@@ -362,8 +369,7 @@ export class BrowserSyncer {
     // Snowfall.create hands the generator over: pagehide closes it (releases at once).
     session.attach = (generator) => {
       if (options.closeOnPageHide === false || typeof addEventListener !== "function" || typeof document === "undefined") return;
-      const onPageHide = () => {
-        removeEventListener("pagehide", onPageHide);
+      onPageHide = () => {
         generator.close().catch(() => {}).finally(() => store.close());
       };
       addEventListener("pagehide", onPageHide);

@@ -11,6 +11,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
+import { pathToFileURL } from "node:url";
 import { after, before, describe, test } from "node:test";
 import { chromium } from "playwright-core";
 import { installedPackage, makeTempDir } from "./pack.mjs";
@@ -163,7 +164,7 @@ describe("BrowserSyncer (headless Chromium: tabs, iframes, workers, reloads, cra
     await new Promise((r) => (srv ? srv.server.close(r) : r()));
   });
 
-  test("the browser entry's module graph has no database code; init.mjs has no top-level await; bytes it adds", async () => {
+  test("the browser entry's module graph has no database code (server-only names throw UNSUPPORTED_RUNTIME); the bytes it adds", async () => {
     const page = await open();
     const js = [...new Set(srv.requests.filter((r) => r.startsWith(PKG) && r.endsWith(".js") || r.startsWith(PKG) && r.endsWith(".mjs")))];
     assert.ok(js.includes(`${PKG}/browser.mjs`) && js.includes(`${PKG}/init.mjs`) && js.includes(`${PKG}/stores/browser.js`), js.join(" "));
@@ -338,6 +339,75 @@ describe("BrowserSyncer (headless Chromium: tabs, iframes, workers, reloads, cra
     assert.ok(minB > BigInt(first.last), "the successor's ids are above the crashed tab's");
     await filler.close();
     await successor.close();
+  });
+
+  test("a live generator holds its Web Lock and no other; close() writes the fence (holder cleared, the last minted ms) and releases the lock", async () => {
+    const page = await open();
+    const r = await page.evaluate(async () => {
+      const { Snowfall, BrowserSyncer, IndexedDbStore, lockName, decodeGuid } = window.lib;
+      const gen = await Snowfall.create({ syncer: BrowserSyncer, schemaGroupName: "locks" });
+      const id = gen.generatorId;
+      const last = gen.getGuids(5000).at(-1);
+      const held = (await navigator.locks.query()).held.map((l) => l.name).filter((n) => n.startsWith("snowfall-wasm:locks:"));
+      const during = await new IndexedDbStore({ schemaGroupName: "locks" }).readSlot(id);
+      await gen.close();
+      const after = (await navigator.locks.query()).held.map((l) => l.name).filter((n) => n.startsWith("snowfall-wasm:locks:"));
+      const slot = await new IndexedDbStore({ schemaGroupName: "locks" }).readSlot(id);
+      // Generators of one realm exclude each other too (each holds its own lock).
+      const two = await Promise.all([0, 1].map(() => Snowfall.create({ syncer: BrowserSyncer, schemaGroupName: "locks" })));
+      const twoIds = two.map((g) => g.generatorId);
+      await Promise.all(two.map((g) => g.close()));
+      return { twoIds, id, held, expected: lockName("locks", id), during, after, slot, lastMs: decodeGuid(last).timestamp.getTime() };
+    });
+    assert.deepEqual(r.held, [r.expected], "exactly the leased id's lock is held (no candidate locks left)");
+    assert.ok(r.during.holder !== "" && r.during.reservedUntilMs >= r.lastMs, `while held: ${JSON.stringify(r.during)}`);
+    assert.deepEqual(r.after, [], "close() releases the lock");
+    assert.notEqual(r.twoIds[0], r.twoIds[1], "two generators in one page");
+    assert.equal(r.slot.holder, "");
+    assert.equal(r.slot.reservedUntilMs, r.lastMs, "the fence is the last ms minted");
+    await page.close();
+  });
+
+  test("every IndexedDB and Web Locks call is bounded: a silent IndexedDB or lock manager ends in STORE_TIMEOUT within storeTimeoutMs", async () => {
+    const page = await open();
+    const r = await page.evaluate(async () => {
+      const { Snowfall, BrowserSyncer } = window.lib;
+      const attempt = async (options) => {
+        const t0 = performance.now();
+        try {
+          const gen = await Snowfall.create({ syncer: BrowserSyncer, storeTimeoutMs: 300, ...options });
+          await gen.close();
+          return { code: "no error" };
+        } catch (e) {
+          return { code: e.code, isSnowfallError: e instanceof window.lib.SnowfallError, ms: performance.now() - t0, message: e.message };
+        }
+      };
+      const realOpen = indexedDB.open.bind(indexedDB);
+      indexedDB.open = () => ({}); // a request that never fires
+      const idb = await attempt({ schemaGroupName: "silent_idb", databaseName: "silent" });
+      indexedDB.open = realOpen;
+      await new Promise((r) => setTimeout(r, 1100)); // an open silent for a second is not joined again
+      const recovered = await attempt({ schemaGroupName: "silent_idb", databaseName: "silent" }); // not stuck on the silent open
+      const realRequest = navigator.locks.request.bind(navigator.locks);
+      navigator.locks.request = () => new Promise(() => {});
+      const locks = await attempt({ schemaGroupName: "silent_locks" });
+      navigator.locks.request = realRequest;
+      return { idb, locks, recovered };
+    });
+    assert.equal(r.recovered.code, "no error", `after IndexedDB answers again: ${JSON.stringify(r.recovered)}`);
+    delete r.recovered;
+    for (const [what, x] of Object.entries(r)) {
+      assert.equal(x.code, "STORE_TIMEOUT", `${what}: ${JSON.stringify(x)}`);
+      assert.equal(x.isSnowfallError, true);
+      assert.ok(x.ms < 1500, `${what}: settled after ${x.ms} ms (storeTimeoutMs 300; create may take two)`);
+    }
+    await page.close();
+  });
+
+  test("BrowserSyncer where there is no IndexedDB or Web Locks (Node): UNSUPPORTED_RUNTIME", async () => {
+    const { Snowfall, BrowserSyncer } = await import(pathToFileURL(path.join(projectDir, "node_modules/snowfall-wasm/node.mjs")).href);
+    assert.equal(BrowserSyncer.supported, false);
+    await assert.rejects(Snowfall.create({ syncer: BrowserSyncer }), (e) => e.code === "UNSUPPORTED_RUNTIME" && /navigator\.locks|IndexedDB/.test(e.message));
   });
 
   test("no uncaught page errors", () => {

@@ -104,3 +104,15 @@ void byDefault.close();
 void withClock.close();
 void [exists, liveGenerators, dropped, first, asStrings, generatorId, epoch, closed, timestamp, ms, counter,
       decodedGeneratorId, own, defaultEpoch, databaseUsage, fromCustom, closing];
+
+// Browsers: BrowserSyncer is a Syncer; IndexedDbStore is a Store.
+import { BrowserSyncer, IndexedDbStore, lockName } from "snowfall-wasm";
+async function browserTypes(): Promise<void> {
+  const g = await Snowfall.create({ syncer: BrowserSyncer, schemaGroupName: "notes", livelinessProbeS: 5 });
+  const supported: boolean = BrowserSyncer.supported;
+  const store: Store = new IndexedDbStore({ schemaGroupName: "notes" });
+  const name: string = lockName("notes", 7);
+  const code: SnowfallErrorCode = "NOT_INITIALIZED";
+  void [g, supported, store, name, code];
+}
+void browserTypes;
