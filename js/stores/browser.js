@@ -366,7 +366,9 @@ export class BrowserSyncer {
         store.close();
       }
     };
-    // Snowfall.create hands the generator over: pagehide closes it (releases at once).
+    // Snowfall.create hands the generator over: pagehide closes it. The browser frees the lock when
+    // the page goes; the release write is best effort (an unloading page may not finish it: the
+    // slot then keeps its window end as the fence and frees itself two probes after its renewal).
     session.attach = (generator) => {
       if (options.closeOnPageHide === false || typeof addEventListener !== "function" || typeof document === "undefined") return;
       onPageHide = () => {

@@ -296,13 +296,14 @@ describe("BrowserSyncer (headless Chromium: tabs, iframes, workers, reloads, cra
     await loaded(page.mainFrame());
     const stepped = await page.evaluate(() => Date.now() - performance.timeOrigin - performance.now());
     assert.ok(Math.abs(stepped + 1000) < 50, `the page clock is stepped back 1 s (${stepped})`);
+    const afterReload = await filler.evaluate((id) => new window.lib.IndexedDbStore({ schemaGroupName: "reload" }).readSlot(id), first.generatorId);
     const second = await job({});
     assert.equal(second.error, undefined, second.error);
     assert.equal(second.generatorId, first.generatorId, "forced onto the same generator id");
     const a = ids(first), b = ids(second);
     const { total, dup } = countDuplicates([a, b]);
     const maxA = a.reduce((m, x) => (x > m ? x : m), 0n), minB = b.reduce((m, x) => (x < m ? x : m), b[0]);
-    figures.reloadClockBack = { generatorId: second.generatorId, before: a.length, after: b.length, repeats: dup, gapMs: msOf(minB) - msOf(maxA) };
+    figures.reloadClockBack = { releaseWrittenByPagehide: afterReload.holder === "", generatorId: second.generatorId, before: a.length, after: b.length, repeats: dup, gapMs: msOf(minB) - msOf(maxA) };
     assert.equal(dup, 0);
     assert.ok(minB > maxA, "every id after the reload is above every id before it");
     await filler.close();
@@ -366,6 +367,34 @@ describe("BrowserSyncer (headless Chromium: tabs, iframes, workers, reloads, cra
     assert.equal(r.slot.holder, "");
     assert.equal(r.slot.reservedUntilMs, r.lastMs, "the fence is the last ms minted");
     await page.close();
+  });
+
+  test("a tab closed without close(): its lock is free at once; its fence covers what it minted (the last ms if pagehide's release landed, else its window end)", async () => {
+    const tab = await open();
+    const r = await tab.evaluate(async () => {
+      const gen = await window.lib.Snowfall.create({ syncer: window.lib.BrowserSyncer, schemaGroupName: "closing" });
+      const last = gen.getGuids(3000).at(-1);
+      window.keep = gen;
+      return { generatorId: gen.generatorId, lastMs: window.lib.decodeGuid(last).timestamp.getTime() };
+    });
+    await tab.close(); // runs pagehide, not close()
+    const other = await open();
+    const seen = await other.evaluate(async ({ id }) => {
+      const name = window.lib.lockName("closing", id);
+      for (let i = 0; i < 50; i++) {
+        const held = (await navigator.locks.query()).held.some((l) => l.name === name);
+        const slot = await new window.lib.IndexedDbStore({ schemaGroupName: "closing" }).readSlot(id);
+        if (!held) return { held, slot, polls: i };
+        await new Promise((ok) => setTimeout(ok, 100));
+      }
+      return { held: true };
+    }, { id: r.generatorId });
+    assert.equal(seen.held, false, "the closed tab's lock is free");
+    figures.tabClosed = { generatorId: r.generatorId, lockPolls: seen.polls, releaseWritten: seen.slot.holder === "" };
+    // pagehide starts the release; an unloading page may not finish the write (best effort).
+    if (seen.slot.holder === "") assert.equal(seen.slot.reservedUntilMs, r.lastMs, "a written release leaves the fence at the last ms minted");
+    else assert.ok(seen.slot.reservedUntilMs >= r.lastMs, `an unwritten release leaves the window end as the fence: ${JSON.stringify(seen.slot)}`);
+    await other.close();
   });
 
   test("every IndexedDB and Web Locks call is bounded: a silent IndexedDB or lock manager ends in STORE_TIMEOUT within storeTimeoutMs", async () => {
