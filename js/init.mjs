@@ -9,6 +9,9 @@ import { SnowfallError } from "./errors.js";
 import { setWasmMemory } from "./wasm-memory.js";
 import { Snowfall as CoreSnowfall } from "./snowfall.js";
 import { decodeGuid as coreDecodeGuid, guidRange as coreGuidRange } from "./decode.js";
+import { SimpleSyncer as CoreSimpleSyncer } from "./simple-syncer.js";
+import { BrowserSyncer as CoreBrowserSyncer } from "./stores/browser.js";
+import { openSession as coreOpenSession } from "./lease/session.js";
 
 let initialized = false;
 let pending = null;
@@ -56,17 +59,57 @@ function notInitialized(what) {
   return new SnowfallError("NOT_INITIALIZED", `${what} was called before the wasm was loaded: \`await init()\` first (from "snowfall-wasm/init"), or use \`await Snowfall.create()\`, which loads it`);
 }
 
+/** SimpleSyncer, usable once the wasm is loaded. */
+export class SimpleSyncer extends CoreSimpleSyncer {
+  static createSchemaGroup(options) {
+    if (!initialized) throw notInitialized("SimpleSyncer.createSchemaGroup()");
+    return super.createSchemaGroup(options);
+  }
+
+  static hasSchemaGroup(name) {
+    if (!initialized) throw notInitialized("SimpleSyncer.hasSchemaGroup()");
+    return super.hasSchemaGroup(name);
+  }
+
+  static schemaGroupStatus(name) {
+    if (!initialized) throw notInitialized("SimpleSyncer.schemaGroupStatus()");
+    return super.schemaGroupStatus(name);
+  }
+
+  static dropSchemaGroup(name) {
+    if (!initialized) throw notInitialized("SimpleSyncer.dropSchemaGroup()");
+    return super.dropSchemaGroup(name);
+  }
+}
+
+/** This entry's SimpleSyncer is the core's as far as the generator is concerned. */
+const coreOptions = (options) => (options !== null && typeof options === "object" && options.syncer === SimpleSyncer ? { ...options, syncer: CoreSimpleSyncer } : options);
+
 /** Snowfall, usable once the wasm is loaded; `Snowfall.create()` loads it. */
 export class Snowfall extends CoreSnowfall {
   constructor(options, parts) {
     if (!initialized) throw notInitialized("new Snowfall()");
-    super(options, parts);
+    super(coreOptions(options), parts);
   }
 
   static async create(options) {
     await init();
-    return super.create(options);
+    return super.create(coreOptions(options));
   }
+}
+
+/** BrowserSyncer; `open()` loads the wasm first. */
+export class BrowserSyncer extends CoreBrowserSyncer {
+  static async open(options) {
+    await init();
+    return super.open(options);
+  }
+}
+
+/** openSession; loads the wasm first. */
+export async function openSession(store, options) {
+  await init();
+  return coreOpenSession(store, options);
 }
 
 export function decodeGuid(id, options) {
@@ -79,10 +122,9 @@ export function guidRange(time, options) {
   return coreGuidRange(time, options);
 }
 
-export { SimpleSyncer } from "./simple-syncer.js";
 export { SnowfallError } from "./errors.js";
-export { LeaseSession, openSession } from "./lease/session.js";
-export { BrowserSyncer, IndexedDbStore, lockName } from "./stores/browser.js";
+export { LeaseSession } from "./lease/session.js";
+export { IndexedDbStore, lockName } from "./stores/browser.js";
 
 /** The default epoch, 2020-01-01T00:00:00Z. */
 export const DEFAULT_EPOCH = new Date(Date.UTC(2020, 0, 1));

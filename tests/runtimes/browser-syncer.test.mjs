@@ -60,8 +60,8 @@ export async function hold(lib, { group, generatorId }) {
 const WORKER = `
 import * as lib from "${PKG}/init.mjs";
 import { mint } from "/minter.mjs";
-let before;
-try { new lib.Snowfall(); before = "no error"; } catch (e) { before = e.code; }
+const codeOf = (f) => { try { f(); return "no error"; } catch (e) { return e.code ?? String(e); } };
+const before = [codeOf(() => new lib.Snowfall()), codeOf(() => lib.SimpleSyncer.createSchemaGroup({ schemaGroupName: "w" })), codeOf(() => lib.decodeGuid(1n))].join(",");
 onmessage = async (e) => {
   try { postMessage({ ...(await mint(lib, e.data)), beforeInit: before }); } catch (err) { postMessage({ error: String(err?.code ?? "") + " " + (err?.stack ?? err) }); }
 };`;
@@ -226,7 +226,7 @@ describe("BrowserSyncer (headless Chromium: tabs, iframes, workers, reloads, cra
     const names = ["tab1", "tab2", "iframe1", "iframe2", "worker", "sharedWorker", "serviceWorker"];
     const results = await Promise.all([inPage(tab1.mainFrame()), inPage(tab2.mainFrame()), inPage(frames[0]), inPage(frames[1]), dedicated, shared, service]);
     results.forEach((r, i) => assert.equal(r.error, undefined, `${names[i]}: ${r.error}`));
-    assert.equal(results[4].beforeInit, "NOT_INITIALIZED", "new Snowfall() before init() in snowfall-wasm/init");
+    assert.equal(results[4].beforeInit, "NOT_INITIALIZED,NOT_INITIALIZED,NOT_INITIALIZED", "new Snowfall(), SimpleSyncer.createSchemaGroup(), decodeGuid() before init() in snowfall-wasm/init");
     const genIds = results.map((r) => r.generatorId);
     assert.equal(new Set(genIds).size, 7, `generator ids: ${genIds}`);
     const arrays = results.map(ids);
