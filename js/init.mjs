@@ -60,26 +60,17 @@ function notInitialized(what) {
 }
 
 /** SimpleSyncer, usable once the wasm is loaded. */
-export class SimpleSyncer extends CoreSimpleSyncer {
-  static createSchemaGroup(options) {
-    if (!initialized) throw notInitialized("SimpleSyncer.createSchemaGroup()");
-    return super.createSchemaGroup(options);
-  }
-
-  static hasSchemaGroup(name) {
-    if (!initialized) throw notInitialized("SimpleSyncer.hasSchemaGroup()");
-    return super.hasSchemaGroup(name);
-  }
-
-  static schemaGroupStatus(name) {
-    if (!initialized) throw notInitialized("SimpleSyncer.schemaGroupStatus()");
-    return super.schemaGroupStatus(name);
-  }
-
-  static dropSchemaGroup(name) {
-    if (!initialized) throw notInitialized("SimpleSyncer.dropSchemaGroup()");
-    return super.dropSchemaGroup(name);
-  }
+export class SimpleSyncer extends CoreSimpleSyncer {}
+for (const name of ["createSchemaGroup", "hasSchemaGroup", "schemaGroupStatus", "dropSchemaGroup"]) {
+  const method = CoreSimpleSyncer[name];
+  Object.defineProperty(SimpleSyncer, name, {
+    configurable: true,
+    writable: true,
+    value: function guarded(...args) {
+      if (!initialized) throw notInitialized(`SimpleSyncer.${name}()`);
+      return method.apply(CoreSimpleSyncer, args);
+    },
+  });
 }
 
 /** This entry's SimpleSyncer is the core's as far as the generator is concerned. */
