@@ -15,6 +15,9 @@
 //   so a slot another realm holds is never even a candidate) and keeps it until close(),
 //   `pagehide`, or the end of the realm (the browser releases a dead realm's locks). A background
 //   tab whose throttled timers renew late therefore keeps its id: nobody else can take it.
+// - A free lock is also proof that the slot's last holder is gone, so a slot that looks held by
+//   the clock (a reload or a crashed tab never wrote its release) is cleared under its lock, its
+//   fence kept, and reused at once: the next holder still starts above that fence.
 // - Scope: one storage partition (an origin in one browser profile; third-party iframes are
 //   partitioned by top-level site). Two devices or two profiles share neither locks nor IndexedDB.
 //
@@ -34,6 +37,7 @@ const DEFAULT_EPOCH_MS = Date.UTC(2020, 0, 1);
 /** A slot never written (as in SQL stores): free whenever the clock is past one lease after 1970. */
 const NEVER_WRITTEN = Object.freeze({ lastUpdatedMs: 0, reservedUntilMs: 0, holder: "" });
 const NAME = /^[A-Za-z0-9_]{1,43}$/;
+const DEFAULT_PROBE_S = 1;
 
 function unsupported(what) {
   return new SnowfallError("UNSUPPORTED_RUNTIME", `${what} is not available in this realm: BrowserSyncer needs IndexedDB and the Web Locks API (navigator.locks; secure contexts only: https or localhost). Use SimpleSyncer here, or DatabaseSyncer on a server`);
@@ -116,15 +120,22 @@ const slotOf = (v) => (v ? { lastUpdatedMs: v.lastUpdatedMs, reservedUntilMs: v.
  * passes `checkStore`. It takes no Web Locks; BrowserSyncer adds them.
  */
 export class IndexedDbStore {
-  #dbName;
+  #dbName; #key;
 
   /**
    * @param {{ schemaGroupName?: string, databaseName?: string }} [options]
    */
-  constructor({ schemaGroupName = "default", databaseName = DEFAULT_DATABASE } = {}) {
+  constructor({ schemaGroupName = "default", databaseName = DEFAULT_DATABASE } = {}, granted = false) {
     this.schemaGroupName = checkGroupName(schemaGroupName);
     if (typeof databaseName !== "string" || databaseName === "") throw new SnowfallError("INVALID_TYPE", "databaseName must be a non-empty string");
     this.#dbName = databaseName;
+    // Granted ids (server grants) live apart from this browser's own group of the same name.
+    this.#key = granted ? `@grant:${schemaGroupName}` : schemaGroupName;
+  }
+
+  /** What keys this group's records and names its locks. */
+  get scope() {
+    return this.#key;
   }
 
   async #tx(names, mode) {
@@ -139,7 +150,7 @@ export class IndexedDbStore {
 
   async readGroup() {
     const tx = await this.#tx([GROUPS], "readonly");
-    const group = await request(tx.objectStore(GROUPS).get(this.schemaGroupName), "reading the schema group");
+    const group = await request(tx.objectStore(GROUPS).get(this.#key), "reading the schema group");
     return group ? { ...group, schemaGroupName: this.schemaGroupName } : null;
   }
 
@@ -148,7 +159,7 @@ export class IndexedDbStore {
     const tx = await this.#tx([GROUPS], "readwrite");
     const store = tx.objectStore(GROUPS);
     const done = committed(tx, "creating the schema group");
-    const kept = await request(store.get(this.schemaGroupName), "reading the schema group");
+    const kept = await request(store.get(this.#key), "reading the schema group");
     const value = kept ?? {
       livelinessProbeS: group.livelinessProbeS,
       epochUnixMs: group.epochUnixMs ?? DEFAULT_EPOCH_MS,
@@ -156,7 +167,7 @@ export class IndexedDbStore {
       minMsBetweenClaimRetries: group.minMsBetweenClaimRetries,
       maxMsBetweenClaimRetries: group.maxMsBetweenClaimRetries,
     };
-    if (!kept) store.put(value, this.schemaGroupName);
+    if (!kept) store.put(value, this.#key);
     await done;
     return { ...value, schemaGroupName: this.schemaGroupName };
   }
@@ -167,7 +178,7 @@ export class IndexedDbStore {
     to = Math.min(GENERATOR_IDS, to);
     if (!(from < to) || !(limit > 0)) return out;
     const tx = await this.#tx([SLOTS], "readonly");
-    const range = IDBKeyRange.bound([this.schemaGroupName, from], [this.schemaGroupName, to], false, true);
+    const range = IDBKeyRange.bound([this.#key, from], [this.#key, to], false, true);
     const store = tx.objectStore(SLOTS);
     const [keys, values] = await Promise.all([
       request(store.getAllKeys(range), "reading slots"),
@@ -186,7 +197,7 @@ export class IndexedDbStore {
     const tx = await this.#tx([SLOTS], "readwrite");
     const store = tx.objectStore(SLOTS);
     const done = committed(tx, `writing slot ${generatorId}`);
-    const key = [this.schemaGroupName, generatorId];
+    const key = [this.#key, generatorId];
     const current = slotOf(await request(store.get(key), `reading slot ${generatorId}`));
     const wrote = same(current, expected);
     if (wrote) store.put(slotOf(next), key);
@@ -197,7 +208,33 @@ export class IndexedDbStore {
   /** The slot as stored (never-written slots read { 0, 0, "" }): for tests and diagnostics. */
   async readSlot(generatorId) {
     const tx = await this.#tx([SLOTS], "readonly");
-    return { generatorId, ...slotOf(await request(tx.objectStore(SLOTS).get([this.schemaGroupName, generatorId]), "reading a slot")) };
+    return { generatorId, ...slotOf(await request(tx.objectStore(SLOTS).get([this.#key, generatorId]), "reading a slot")) };
+  }
+
+  /** The grants kept for this group (server grants, newest last). */
+  async readGrants() {
+    const tx = await this.#tx([GROUPS], "readonly");
+    return (await request(tx.objectStore(GROUPS).get(`@grants:${this.schemaGroupName}`), "reading the grants"))?.grants ?? [];
+  }
+
+  /**
+   * Keeps a grant (dropping those ended before `now`) and raises its slot's fence to just below
+   * the grant's window, in one transaction: a holder of the slot then starts inside the grant.
+   */
+  async addGrant(grant, now) {
+    const tx = await this.#tx([GROUPS, SLOTS], "readwrite");
+    const done = committed(tx, "keeping a grant");
+    const groups = tx.objectStore(GROUPS), slots = tx.objectStore(SLOTS);
+    const key = `@grants:${this.schemaGroupName}`;
+    const kept = (await request(groups.get(key), "reading the grants"))?.grants ?? [];
+    const grants = kept.filter((g) => g.windowEndUnixMs >= now && g.generatorId !== grant.generatorId);
+    grants.push(grant);
+    groups.put({ grants }, key);
+    const slotKey = [this.#key, grant.generatorId];
+    const slot = slotOf(await request(slots.get(slotKey), "reading a slot"));
+    if (slot.reservedUntilMs < grant.windowStartUnixMs - 1) slots.put({ ...slot, reservedUntilMs: grant.windowStartUnixMs - 1 }, slotKey);
+    await done;
+    return grants;
   }
 }
 
@@ -232,7 +269,7 @@ class LockedStore {
 
   constructor(inner) {
     this.#inner = inner;
-    this.#group = inner.schemaGroupName;
+    this.#group = inner.scope;
     this.schemaGroupName = inner.schemaGroupName;
   }
 
@@ -242,17 +279,28 @@ class LockedStore {
 
   async readFreeSlots(req) {
     if (this.#closed) throw new SnowfallError("GENERATOR_CLOSED", "the browser syncer was closed");
-    const rows = await this.#inner.readFreeSlots({ ...req, limit: GENERATOR_IDS });
+    const rows = await this.#inner.readFreeSlots({ ...req, limit: GENERATOR_IDS, freeBeforeMs: Number.MAX_SAFE_INTEGER });
     const out = [];
     for (const row of rows) {
+      const id = row.generatorId;
       if (out.length >= req.limit) break;
-      if (!this.#locks.has(row.generatorId)) {
-        const release = await tryLock(lockName(this.#group, row.generatorId));
+      if (id === this.#owned) continue;
+      if (!this.#locks.has(id)) {
+        const release = await tryLock(lockName(this.#group, id));
         if (release === null) continue; // a live realm holds it
         if (this.#closed) { release(); break; }
-        this.#locks.set(row.generatorId, release);
+        this.#locks.set(id, release);
       }
-      out.push(row);
+      if (row.lastUpdatedMs < req.freeBeforeMs) {
+        out.push(row);
+        continue;
+      }
+      // Not free by the clock, yet its lock was free: its holder's realm is gone (a reload, a
+      // closed or crashed tab whose release was never written). Clear the holder, keep the fence.
+      const cleared = { lastUpdatedMs: req.freeBeforeMs - 1, reservedUntilMs: row.reservedUntilMs, holder: "" };
+      const expected = { lastUpdatedMs: row.lastUpdatedMs, reservedUntilMs: row.reservedUntilMs, holder: row.holder };
+      if (await this.#inner.compareAndSwap({ generatorId: id, expected, next: cleared })) out.push({ generatorId: id, ...cleared });
+      else this.#drop(id);
     }
     return out;
   }
@@ -306,7 +354,77 @@ class LockedStore {
   }
 }
 
-const OPEN_KEYS = ["schemaGroupName", "databaseName", "livelinessProbeS", "epochStartDate", "maxClaimRetries", "minMsBetweenClaimRetries", "maxMsBetweenClaimRetries", "storeTimeoutMs", "maxClockSkewMs", "clock", "clockToleranceMs", "timers", "syncer", "closeOnPageHide"];
+/**
+ * The slots of granted generator ids (server grants, `DatabaseSyncer.grant`): only ids this
+ * browser holds an unexpired grant for, whose local fence is still inside the grant, are free.
+ */
+class GrantedSlots {
+  #inner; #grants;
+
+  constructor(inner, grants) {
+    this.#inner = inner;
+    this.#grants = new Map(grants.map((g) => [g.generatorId, g]));
+    this.schemaGroupName = inner.schemaGroupName;
+    this.scope = inner.scope;
+  }
+
+  grantOf(generatorId) {
+    return this.#grants.get(generatorId);
+  }
+
+  readGroup() {
+    return this.#inner.readGroup();
+  }
+
+  async readFreeSlots(req) {
+    const rows = await this.#inner.readFreeSlots({ ...req, limit: GENERATOR_IDS });
+    return rows.filter((r) => r.reservedUntilMs < (this.#grants.get(r.generatorId)?.windowEndUnixMs ?? -Infinity)).slice(0, req.limit);
+  }
+
+  compareAndSwap(req) {
+    return this.#inner.compareAndSwap(req);
+  }
+}
+
+/** A grant as DatabaseSyncer.grant returns it, checked. */
+function checkGrant(grant, schemaGroupName) {
+  const ok = grant !== null && typeof grant === "object" && grant.version === 1 && grant.schemaGroupName === schemaGroupName &&
+    Number.isInteger(grant.generatorId) && grant.generatorId >= 0 && grant.generatorId < GENERATOR_IDS &&
+    [grant.epochUnixMs, grant.windowStartUnixMs, grant.windowEndUnixMs].every(Number.isSafeInteger) &&
+    grant.epochUnixMs >= 0 && grant.windowStartUnixMs <= grant.windowEndUnixMs;
+  if (!ok) {
+    let shown;
+    try { shown = JSON.stringify(grant); } catch { shown = typeof grant; }
+    throw new SnowfallError("INVALID_TYPE", `fetchGrant must resolve what DatabaseSyncer.grant({ schemaGroupName: ${JSON.stringify(schemaGroupName)}, ... }) returned on the server, got ${String(shown).slice(0, 200)}`);
+  }
+  const { generatorId, epochUnixMs, windowStartUnixMs, windowEndUnixMs } = grant;
+  return { version: 1, schemaGroupName, generatorId, epochUnixMs, windowStartUnixMs, windowEndUnixMs };
+}
+
+/**
+ * The unexpired grants kept in IndexedDB, topped up with `fetchGrant` (while it answers) until
+ * `want` of them are free of any realm's lock. GRANT_UNAVAILABLE when none is free.
+ */
+async function loadGrants(idb, options, want, timeoutMs) {
+  const now = readClock(options.clock);
+  let pool = (await idb.readGrants()).filter((g) => g.windowEndUnixMs > now);
+  const held = new Set(((await navigator.locks.query()).held ?? []).map((l) => l.name));
+  const free = () => pool.filter((g) => !held.has(lockName(idb.scope, g.generatorId))).length;
+  let failure = null;
+  for (let i = 0; i < want && free() < want; i++) {
+    const reply = await withDeadline(() => options.fetchGrant({ schemaGroupName: idb.schemaGroupName }), timeoutMs);
+    if (typeof reply === "symbol") { failure = new Error(`no answer within ${timeoutMs} ms`); break; }
+    if ("error" in reply) { failure = reply.error; break; }
+    pool = (await idb.addGrant(checkGrant(reply.value, idb.schemaGroupName), now)).filter((g) => g.windowEndUnixMs > now);
+  }
+  if (free() === 0) {
+    const why = failure ? `fetchGrant failed (${failure?.message ?? failure})` : "every grant kept here is in use";
+    throw new SnowfallError("GRANT_UNAVAILABLE", `no unexpired grant is free in this browser and ${why}: go online so that fetchGrant can get one, or keep more grants while online (the grants option)`, { cause: failure ?? undefined });
+  }
+  return pool;
+}
+
+const OPEN_KEYS = ["schemaGroupName", "databaseName", "livelinessProbeS", "epochStartDate", "maxClaimRetries", "minMsBetweenClaimRetries", "maxMsBetweenClaimRetries", "storeTimeoutMs", "maxClockSkewMs", "clock", "clockToleranceMs", "timers", "syncer", "closeOnPageHide", "fetchGrant", "grants"];
 
 function epochOf(v) {
   if (v === undefined) return DEFAULT_EPOCH_MS;
@@ -338,20 +456,46 @@ export class BrowserSyncer {
     }
     if (typeof indexedDB === "undefined") throw unsupported("IndexedDB");
     if (typeof navigator === "undefined" || typeof navigator.locks?.request !== "function") throw unsupported("navigator.locks");
-    const inner = new IndexedDbStore({ schemaGroupName: options.schemaGroupName ?? "default", databaseName: options.databaseName });
-    const [probeS, retries, minMs, maxMs, timeoutMs] = checkSettings(options.livelinessProbeS, options.maxClaimRetries, options.minMsBetweenClaimRetries, options.maxMsBetweenClaimRetries, options.storeTimeoutMs);
-    const epochUnixMs = epochOf(options.epochStartDate);
-    if (epochUnixMs > readClock(options.clock)) throw new SnowfallError("EPOCH_IN_FUTURE", `epochStartDate ${new Date(epochUnixMs).toISOString()} is in the future`);
-    const made = await withDeadline(() => inner.createGroup({ livelinessProbeS: probeS, epochUnixMs, maxClaimRetries: retries, minMsBetweenClaimRetries: minMs, maxMsBetweenClaimRetries: maxMs }), timeoutMs);
-    if (typeof made === "symbol") throw new SnowfallError("STORE_TIMEOUT", `IndexedDB did not answer within ${timeoutMs} ms (another tab may hold an older version of database ${JSON.stringify(options.databaseName ?? DEFAULT_DATABASE)} open: reload it)`);
-    if ("error" in made) throw made.error instanceof SnowfallError ? made.error : idbError("creating the schema group", made.error);
+    const granted = options.fetchGrant !== undefined;
+    if (granted && typeof options.fetchGrant !== "function") throw new SnowfallError("INVALID_TYPE", "fetchGrant must be an async function returning a grant (DatabaseSyncer.grant on your server)");
+    const want = options.grants ?? 2;
+    if (!Number.isInteger(want) || want < 1 || want > 64) throw new SnowfallError("OUT_OF_RANGE", `grants (how many free grants to keep while online) must be 1 to 64, got ${String(want)}`);
+    const idb = new IndexedDbStore({ schemaGroupName: options.schemaGroupName ?? "default", databaseName: options.databaseName }, granted);
+    // Liveness is the lock's business here, so the probe only sets how far ahead of the clock a
+    // window (and so a fence) reaches: 1 s keeps it within the 2 s clockToleranceMs, and a
+    // successor of a tab that vanished without writing its release starts without waiting.
+    const [probeS, retries, minMs, maxMs, timeoutMs] = checkSettings(options.livelinessProbeS ?? DEFAULT_PROBE_S, options.maxClaimRetries, options.minMsBetweenClaimRetries, options.maxMsBetweenClaimRetries, options.storeTimeoutMs);
+    const bounded = async (what, call, ms = timeoutMs) => {
+      const r = await withDeadline(call, ms);
+      if (typeof r === "symbol") throw new SnowfallError("STORE_TIMEOUT", `IndexedDB or the lock manager did not answer within ${ms} ms while ${what} (another tab may hold an older version of database ${JSON.stringify(options.databaseName ?? DEFAULT_DATABASE)} open: reload it)`);
+      if ("error" in r) throw r.error instanceof SnowfallError ? r.error : idbError(what, r.error);
+      return r.value;
+    };
+    let inner = idb;
+    let epochUnixMs;
+    if (granted) {
+      if (options.epochStartDate !== undefined) throw new SnowfallError("INVALID_TYPE", "with fetchGrant the epoch is the server group's (it comes with the grant): drop epochStartDate");
+      const pool = await bounded("loading the grants", () => loadGrants(idb, options, want, timeoutMs), timeoutMs * (want + 2));
+      epochUnixMs = pool[pool.length - 1].epochUnixMs;
+      inner = new GrantedSlots(idb, pool);
+    } else {
+      epochUnixMs = epochOf(options.epochStartDate);
+      if (epochUnixMs > readClock(options.clock)) throw new SnowfallError("EPOCH_IN_FUTURE", `epochStartDate ${new Date(epochUnixMs).toISOString()} is in the future`);
+    }
+    await bounded("creating the schema group", () => idb.createGroup({ livelinessProbeS: probeS, epochUnixMs, maxClaimRetries: retries, minMsBetweenClaimRetries: minMs, maxMsBetweenClaimRetries: maxMs }));
     const store = new LockedStore(inner);
     const session = await openSession(store, { ...options, storeTimeoutMs: timeoutMs });
     session.store = store;
-    for (const method of ["claim", "keep"]) {
+    // A granted id mints only inside its grant: windows end at the grant's end (then LEASE_EXPIRED).
+    const clamp = (lease) => {
+      if (!granted || lease == null) return lease;
+      const end = inner.grantOf(lease.generatorId)?.windowEndUnixMs ?? lease.windowStartUnixMs - 1;
+      return { ...lease, windowEndUnixMs: Math.min(lease.windowEndUnixMs, end) };
+    };
+    for (const method of ["claim", "keep", "renew"]) {
       const run = session[method].bind(session);
-      session[method] = (...args) => run(...args).catch((error) => {
-        store.dropCandidates();
+      session[method] = (...args) => run(...args).then(clamp, (error) => {
+        if (method !== "renew") store.dropCandidates();
         throw error;
       });
     }

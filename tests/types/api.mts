@@ -116,3 +116,10 @@ async function browserTypes(): Promise<void> {
   void [g, supported, store, name, code];
 }
 void browserTypes;
+async function grantTypes(database: Database): Promise<void> {
+  const grant = await DatabaseSyncer.grant({ database, schemaGroupName: "notes", windowMs: 86_400_000 });
+  const end: number = grant.windowEndUnixMs;
+  const g = await Snowfall.create({ syncer: BrowserSyncer, schemaGroupName: "notes", fetchGrant: async () => grant, grants: 2 });
+  void [end, g];
+}
+void grantTypes;
