@@ -410,8 +410,10 @@ async function loadGrants(idb, options, want, timeoutMs) {
   let pool = (await idb.readGrants()).filter((g) => g.windowEndUnixMs > now);
   const held = new Set(((await navigator.locks.query()).held ?? []).map((l) => l.name));
   const free = () => pool.filter((g) => !held.has(lockName(idb.scope, g.generatorId))).length;
+  // Refreshed before they run out: while online, keep `want` free grants with half their window left.
+  const fresh = () => pool.filter((g) => !held.has(lockName(idb.scope, g.generatorId)) && 2 * (g.windowEndUnixMs - now) >= g.windowEndUnixMs - g.windowStartUnixMs).length;
   let failure = null;
-  for (let i = 0; i < want && free() < want; i++) {
+  for (let i = 0; i < want && fresh() < want; i++) {
     const reply = await withDeadline(() => options.fetchGrant({ schemaGroupName: idb.schemaGroupName }), timeoutMs);
     if (typeof reply === "symbol") { failure = new Error(`no answer within ${timeoutMs} ms`); break; }
     if ("error" in reply) { failure = reply.error; break; }

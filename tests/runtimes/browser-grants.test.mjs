@@ -138,18 +138,28 @@ describe("server-granted leases: two devices, grant server cut off, reloads", { 
     await d.context.route("**/grant*", (route) => (route.request().url().includes("group=short") ? route.continue() : route.abort()));
     const first = await mint(d.page, "short", 10);
     const r = await d.page.evaluate(async () => {
-      const grant = window.lib.decodeGuid(window.keep.getGuid());
-      await new Promise((ok) => setTimeout(ok, 4500)); // past the 4 s window
-      try { window.keep.getGuid(); return { code: "no error" }; } catch (e) { return { code: e.code, at: grant.generatorId }; }
+      const first = window.keep;
+      const t0 = Date.now();
+      first.getGuid();
+      // Past half of the 4 s windows, online: a new generator tops the pool up with fresh grants.
+      await new Promise((ok) => setTimeout(ok, 2300));
+      const before = (await window.grantsKept("short")).length;
+      const again = await window.mint("short", 10);
+      const after = (await window.grantsKept("short")).length;
+      await new Promise((ok) => setTimeout(ok, Math.max(0, t0 + 4500 - Date.now()))); // past the first window
+      try { first.getGuid(); return { code: "no error" }; } catch (e) { return { code: e.code, before, after, again: again.error ?? "ok" }; }
     });
     assert.equal(r.code, "LEASE_EXPIRED");
+    assert.equal(r.again, "ok");
+    assert.ok(r.after > r.before, `grants past half their window are refreshed while online: ${r.before} -> ${r.after}`);
+    await new Promise((ok) => setTimeout(ok, 4200)); // the refreshed grants end too
     await d.context.unroute("**/grant*");
     await d.context.route("**/grant*", (route) => route.abort());
     await d.page.reload();
     await d.page.waitForFunction(() => window.loaded !== undefined);
     const none = await d.page.evaluate(() => window.mint("short", 10));
     assert.match(String(none.error), /^GRANT_UNAVAILABLE: /, JSON.stringify(none));
-    figures.expiry = { generatorId: first.generatorId, afterWindow: r.code, withoutServer: String(none.error).split(":")[0] };
+    figures.expiry = { generatorId: first.generatorId, grantsBeforeRefresh: r.before, grantsAfter: r.after, afterWindow: r.code, withoutServer: String(none.error).split(":")[0] };
     await d.context.close();
   });
 });
