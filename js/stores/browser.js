@@ -479,12 +479,18 @@ export class BrowserSyncer {
       if (options.epochStartDate !== undefined) throw new SnowfallError("INVALID_TYPE", "with fetchGrant the epoch is the server group's (it comes with the grant): drop epochStartDate");
       const pool = await bounded("loading the grants", () => loadGrants(idb, options, want, timeoutMs), timeoutMs * (want + 2));
       epochUnixMs = pool[pool.length - 1].epochUnixMs;
-      inner = new GrantedSlots(idb, pool);
+      inner = pool;
     } else {
       epochUnixMs = epochOf(options.epochStartDate);
       if (epochUnixMs > readClock(options.clock)) throw new SnowfallError("EPOCH_IN_FUTURE", `epochStartDate ${new Date(epochUnixMs).toISOString()} is in the future`);
     }
-    await bounded("creating the schema group", () => idb.createGroup({ livelinessProbeS: probeS, epochUnixMs, maxClaimRetries: retries, minMsBetweenClaimRetries: minMs, maxMsBetweenClaimRetries: maxMs }));
+    const kept = await bounded("creating the schema group", () => idb.createGroup({ livelinessProbeS: probeS, epochUnixMs, maxClaimRetries: retries, minMsBetweenClaimRetries: minMs, maxMsBetweenClaimRetries: maxMs }));
+    if (granted) {
+      // Ids carry the server group's epoch: only grants with the epoch this browser mints with.
+      const pool = inner.filter((g) => g.epochUnixMs === kept.epochUnixMs);
+      if (pool.length === 0) throw new SnowfallError("GRANT_UNAVAILABLE", `the server's grants for ${JSON.stringify(idb.schemaGroupName)} carry the epoch ${new Date(epochUnixMs).toISOString()}, this browser mints with ${new Date(kept.epochUnixMs).toISOString()} (the server group was re-created?): clear this site's data to start afresh`);
+      inner = new GrantedSlots(idb, pool);
+    }
     const store = new LockedStore(inner);
     const session = await openSession(store, { ...options, storeTimeoutMs: timeoutMs });
     session.store = store;
