@@ -12,6 +12,7 @@ export { fromPg, fromMysql2, fromBetterSqlite3, fromD1, fromNodeSqlite, fromBunS
 export { DurableObjectSyncer, DurableObjectStore, SnowfallLeases } from "./stores/durable-object.js";
 export { forWorker } from "./workers.js";
 export { schemaGroupSql } from "./database/sql-text.js";
+export { BrowserSyncer, IndexedDbStore, lockName } from "./stores/browser.js";
 
 /** The default epoch, 2020-01-01T00:00:00Z. */
 export const DEFAULT_EPOCH = new Date(Date.UTC(2020, 0, 1));

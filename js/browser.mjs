@@ -1,8 +1,8 @@
 // Browsers and other runtimes with fetch: the module finishes loading once the wasm is compiled.
-import init from "./snowfall_wasm.js";
-import { setWasmMemory } from "./wasm-memory.js";
+// Where a top-level await cannot be used (service workers, a SharedWorker's first connect), import
+// "snowfall-wasm/init" (init.mjs, this module without the await) and call `await init()`.
+import { init } from "./init.mjs";
 
-const wasm = await init({ module_or_path: new URL("./snowfall_wasm_bg.wasm", import.meta.url) });
-setWasmMemory(wasm.memory);
+await init();
 
-export * from "./api.js";
+export * from "./init.mjs";

@@ -15,7 +15,7 @@ export type SnowfallErrorCode =
   | "SCHEMA_GROUP_IN_USE" | "SCHEMA_GROUP_NOT_FOUND" | "EPOCH_IN_FUTURE" | "GENERATOR_IDS_EXHAUSTED" | "CLOCK_BEFORE_EPOCH"
   | "CLOCK_MOVED_BACKWARDS" | "CLOCK_STALLED" | "INVALID_CLOCK_READING" | "TIMESTAMP_OVERFLOW"
   | "LEASE_EXPIRED" | "LEASE_LOST" | "GENERATOR_CLOSED" | "DATABASE_ERROR" | "INVALID_SYNCER"
-  | "STORE_TIMEOUT" | "CLOCK_SKEW" | "STORE_CHECK_FAILED";
+  | "STORE_TIMEOUT" | "CLOCK_SKEW" | "STORE_CHECK_FAILED" | "NOT_INITIALIZED" | "UNSUPPORTED_RUNTIME" | "GRANT_UNAVAILABLE";
 
 export class SnowfallError extends Error {
   constructor(code: SnowfallErrorCode | string, message: string, options?: { cause?: unknown });
@@ -119,6 +119,8 @@ export class LeaseSession {
   keep(onRevoke?: () => void): Promise<Lease>;
   /** Frees the generator id; `lastIssuedUnixMs` (-1 if none) bounds what this holder minted. */
   release(lastIssuedUnixMs?: number): Promise<void>;
+  /** Claims a free id for someone else with a window of `windowMs`, taken until it ends; holds nothing after. */
+  grant(windowMs: number): Promise<Lease>;
 }
 
 /** Options of a session on a store: every store call has a deadline. */
@@ -230,6 +232,8 @@ export class DatabaseSyncer {
   }>;
   /** Drops the group's tables. */
   static dropSchemaGroup(options: DatabaseGroupOptions): Promise<void>;
+  /** Grants a device a generator id and `windowMs` (1000..30 days) to mint in offline; hand the JSON to BrowserSyncer's fetchGrant. */
+  static grant(options: DatabaseGroupOptions & { windowMs: number }): Promise<Grant>;
 }
 
 /** A Durable Object namespace binding (`env.LEASES`), as far as DurableObjectSyncer uses it. */
@@ -370,3 +374,61 @@ export const DEFAULT_EPOCH: Date;
 export function guidReplacer(key: string, value: unknown): unknown;
 /** A JSON.parse reviver turning the named keys' decimal strings (or arrays of them) back into bigint ids. */
 export function guidReviver(...keys: [string, ...string[]]): (key: string, value: unknown) => unknown;
+
+// Browsers (js/stores/browser.js): Web Locks + IndexedDB.
+
+export interface BrowserSyncerOptions extends SessionOptions {
+  /** Default "default". 1-43 characters of A-Z a-z 0-9 _. */
+  schemaGroupName?: string;
+  /** The IndexedDB database (default "snowfall-wasm"). */
+  databaseName?: string;
+  /** Used when the group is first created in this origin's IndexedDB (later opens use what is stored). Default 1 (liveness is the lock's; this bounds how far a window reaches ahead). */
+  livelinessProbeS?: number;
+  epochStartDate?: Date | number;
+  maxClaimRetries?: number;
+  minMsBetweenClaimRetries?: number;
+  maxMsBetweenClaimRetries?: number;
+  /** Close the generator on `pagehide` (default true; pages only). */
+  closeOnPageHide?: boolean;
+  /** Mint on server grants (offline devices): returns what DatabaseSyncer.grant returned on your server. */
+  fetchGrant?: (request: { schemaGroupName: string }) => Promise<Grant>;
+  /** With fetchGrant: how many free grants to keep while online (default 2; one per tab that mints offline at once). */
+  grants?: number;
+}
+
+/** A window on a generator id granted to a device (JSON-serialisable). */
+export interface Grant {
+  version: 1;
+  schemaGroupName: string;
+  epochUnixMs: number;
+  generatorId: number;
+  windowStartUnixMs: number;
+  windowEndUnixMs: number;
+}
+
+/**
+ * Generator ids unique across every live realm of one origin (tabs, iframes, workers): a Web Lock
+ * per generator id, the fences in IndexedDB. `await Snowfall.create({ syncer: BrowserSyncer, schemaGroupName })`.
+ */
+export class BrowserSyncer {
+  /** Whether this realm has IndexedDB and navigator.locks. */
+  static readonly supported: boolean;
+  /** Opens a lease session (creating the group in IndexedDB if absent). */
+  static open(options?: BrowserSyncerOptions): Promise<LeaseSession>;
+}
+
+/** A schema group's slots in IndexedDB: a Store (passes checkStore); takes no locks. */
+export class IndexedDbStore implements Store {
+  constructor(options?: { schemaGroupName?: string; databaseName?: string });
+  readonly schemaGroupName: string;
+  readGroup(): Promise<StoreGroup | null>;
+  readFreeSlots(request: { from: number; to: number; limit: number; freeBeforeMs: number }): Promise<(StoreSlot & { generatorId: number })[]>;
+  compareAndSwap(request: { generatorId: number; expected: StoreSlot; next: StoreSlot }): Promise<boolean>;
+  createGroup(group: StoreGroup): Promise<StoreGroup>;
+  readSlot(generatorId: number): Promise<StoreSlot & { generatorId: number }>;
+  /** The server grants kept for this group in this browser. */
+  readGrants(): Promise<Grant[]>;
+}
+
+/** The Web Lock name BrowserSyncer holds for a generator id: `snowfall-wasm:<group>:<id>`. */
+export function lockName(schemaGroupName: string, generatorId: number): string;

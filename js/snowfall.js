@@ -109,7 +109,7 @@ export class Snowfall {
     if (opts.store !== undefined) {
       session = await openSession(opts.store, opts); // a custom store (docs/PROTOCOL.md)
     } else if (syncer === SimpleSyncer) {
-      return new Snowfall(opts);
+      return typeof this === "function" && this.prototype instanceof Snowfall ? new this(opts) : new Snowfall(opts);
     } else {
       let open;
       try {
@@ -134,7 +134,12 @@ export class Snowfall {
       core.close();
       throw e;
     }
-    return new Snowfall(fromParts, { core, keeper, clock: opts.clock });
+    // An entry may export a subclass (js/init.mjs): make one of it. A syncer may want the
+    // generator (BrowserSyncer closes it on pagehide).
+    const Made = typeof this === "function" && (this === Snowfall || this.prototype instanceof Snowfall) ? this : Snowfall;
+    const generator = new Made(fromParts, { core, keeper, clock: opts.clock });
+    session.attach?.(generator);
+    return generator;
   }
 
   /** The next GUID: unique in the schema group, greater than every id this generator made before. */

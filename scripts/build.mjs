@@ -84,13 +84,17 @@ const published = {
     ".": {
       types: "./index.d.ts",
       workerd: "./workerd.mjs",
-      worker: "./workerd.mjs",
+      // Web workers (webpack's webworker target matches "worker") get the browser entry; Cloudflare
+      // Workers match "workerd" first.
       browser: "./browser.mjs",
+      worker: "./browser.mjs",
       // Deno's import: the wasm by `import source` (no --allow-read); its require() takes node.cjs.
       deno: { import: "./deno.mjs", require: "./node.cjs" },
       node: { import: "./node.mjs", require: "./node.cjs" },
       default: "./browser.mjs",
     },
+    // The browser entry without top-level await (service workers, SharedWorkers): `await init()`.
+    "./init": { types: "./init.d.ts", default: "./init.mjs" },
     "./testing": { types: "./testing.d.ts", default: "./testing.js" },
     "./package.json": "./package.json",
   },

@@ -97,6 +97,13 @@ impl LeaseTerms {
         (start, start.max(now_unix_ms) + self.lease_ms())
     }
 
+    /// The window of a grant of `window_ms` (see `LeaseMachine::grant`): from the fence, for
+    /// `window_ms` after the later of now and the fence.
+    pub fn grant_window(&self, reserved_until_ms: i64, now_unix_ms: i64, window_ms: i64) -> (i64, i64) {
+        let start = reserved_until_ms + 1;
+        (start, start.max(now_unix_ms).saturating_add(window_ms))
+    }
+
     /// The new end of a window renewed at `now_unix_ms`; it never moves backwards.
     pub fn renewed_window_end(&self, window_end_unix_ms: i64, now_unix_ms: i64) -> i64 {
         window_end_unix_ms.max(now_unix_ms + self.lease_ms())

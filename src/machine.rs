@@ -196,6 +196,8 @@ struct Claim {
     index: usize,
     saw_free: bool,
     contention: bool,
+    /// A grant (`Some(window_ms)`): the window a device mints into offline, held by nobody.
+    grant_ms: Option<i64>,
 }
 
 #[derive(Debug)]
@@ -328,6 +330,19 @@ impl LeaseMachine {
         self.start_claim(now);
     }
 
+    /// Starts a grant: claims a free generator id exactly like [`claim`](Self::claim), but for a
+    /// window of `window_ms` (the fence, then up to `max(now, fence) + window_ms`) written with
+    /// `last_updated_ms = window end - lease`, so that by the free rule nobody takes the id before
+    /// the window ends, and nobody's window starts before it ends (the fence). Ends `Leased` with
+    /// that window and holds nothing: the window belongs to whoever the grant is handed to (a device
+    /// minting offline), and this session can neither renew nor release it.
+    pub fn grant(&mut self, now: i64, window_ms: i64) {
+        self.claim(now);
+        if let Op::Claim(c) = &mut self.op {
+            c.grant_ms = Some(window_ms.max(1));
+        }
+    }
+
     fn start_claim(&mut self, now: i64) {
         self.claim_started = now;
         let start_id = self.pick_start();
@@ -340,6 +355,7 @@ impl LeaseMachine {
             index: 0,
             saw_free: false,
             contention: false,
+            grant_ms: None,
         });
     }
 
@@ -531,9 +547,14 @@ impl LeaseMachine {
                     if c.index < c.candidates.len() {
                         let (id, slot) = c.candidates[c.index];
                         let deadline = c.deadline;
-                        let (start, end) = self.cfg.terms.claim_window(slot.reserved_until_ms, now);
+                        let grant = c.grant_ms;
+                        let (start, end) = match grant {
+                            Some(window_ms) => self.cfg.terms.grant_window(slot.reserved_until_ms, now, window_ms),
+                            None => self.cfg.terms.claim_window(slot.reserved_until_ms, now),
+                        };
                         let holder = self.token();
-                        let next = Slot { last_updated_ms: now, reserved_until_ms: end, holder };
+                        let last_updated_ms = if grant.is_some() { end.saturating_sub(lease_ms) } else { now };
+                        let next = Slot { last_updated_ms, reserved_until_ms: end, holder };
                         if !next.is_storable() {
                             if let Op::Claim(c) = &mut self.op {
                                 c.index += 1;
@@ -682,7 +703,12 @@ impl LeaseMachine {
         let _ = now;
         match (&mut self.op, what) {
             (Op::Claim(c), InFlight::Claim { index, next, start, at }) => {
-                if swapped {
+                if swapped && c.grant_ms.is_some() {
+                    let lease = Lease { generator_id: c.candidates[index].0, window_start_unix_ms: start, window_end_unix_ms: next.reserved_until_ms };
+                    self.held = None; // a grant is handed over: never renewed nor released here
+                    self.unknown.clear();
+                    self.op = Op::Done(Outcome::Leased(lease));
+                } else if swapped {
                     let id = c.candidates[index].0;
                     let held = Held { generator_id: id, slot: next, window_start: start, renewed_at: at };
                     self.held = Some(held);

@@ -18,6 +18,8 @@ import { SqlStore, MAX_SCHEMA_GROUP_NAME_LENGTH, validateGroupName } from "../st
 export { MAX_SCHEMA_GROUP_NAME_LENGTH, validateGroupName };
 
 const DEFAULT_EPOCH_UNIX_MS = Date.UTC(2020, 0, 1);
+/** The longest grant window: 30 days. */
+const MAX_GRANT_MS = 30 * 86_400_000;
 
 /** The epoch as DatabaseSyncer stores it: a valid epoch (js/check.js), in whole seconds (as the original does). */
 function epochOf(value) {
@@ -75,6 +77,24 @@ export class DatabaseSyncer {
     const session = await openSession(store, o);
     session.store = store;
     return session;
+  }
+
+  /**
+   * Grants a device a generator id and a window of `windowMs` to mint in offline (hours to days):
+   * claims through the same lease protocol and fences, and returns a JSON-serialisable grant for
+   * `BrowserSyncer`'s `fetchGrant`. The id stays taken until the window ends; nothing renews or
+   * releases it. 4096 ids per group bound how many windows can be out at once.
+   * @returns {Promise<{ version: 1, schemaGroupName: string, epochUnixMs: number, generatorId: number, windowStartUnixMs: number, windowEndUnixMs: number }>}
+   */
+  static async grant(options) {
+    const o = readOptions(options, [...OPEN_KEYS, "windowMs"]);
+    if (!Number.isSafeInteger(o.windowMs) || o.windowMs < 1000 || o.windowMs > MAX_GRANT_MS) {
+      throw new SnowfallError("OUT_OF_RANGE", `windowMs must be whole ms from 1000 to ${MAX_GRANT_MS} (30 days), got ${String(o.windowMs)}`);
+    }
+    const store = storeOf(o);
+    const session = await openSession(store, o);
+    const lease = await session.grant(o.windowMs);
+    return { version: 1, schemaGroupName: session.schemaGroupName, epochUnixMs: session.epochUnixMs, ...lease };
   }
 
   /** A group's properties and its live slots (renewed within two probes), for monitoring. */

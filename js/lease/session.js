@@ -188,6 +188,16 @@ export class LeaseSession {
   }
 
   /**
+   * Grants a window of `windowMs` on a free generator id to someone else (a device minting
+   * offline): claimed like claim(), written so that nobody takes the id or mints into the window
+   * before it ends (docs/PROTOCOL.md, "Grants"); this session holds nothing afterwards.
+   * @param {number} windowMs
+   */
+  async grant(windowMs) {
+    return this.#run((now) => this.#core.start(4, now, windowMs));
+  }
+
+  /**
    * Gives the id back (call once the generator stopped minting). Abandons any operation running.
    * @param {number} [lastIssuedUnixMs] the last ms minted with it, or -1 for none
    */

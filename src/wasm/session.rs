@@ -107,13 +107,15 @@ impl WasmSession {
         self.scratch.as_ptr() as u32
     }
 
-    /// Starts an operation: 0 claim, 1 renew, 2 keep, 3 release (`last_issued` < 0: nothing minted).
+    /// Starts an operation: 0 claim, 1 renew, 2 keep, 3 release (`last_issued` < 0: nothing minted),
+    /// 4 grant (`last_issued` is the window in ms, checked by the caller).
     pub fn start(&mut self, op: u32, now: f64, last_issued: f64) {
         let now = now as i64;
         match op {
             0 => self.machine.claim(now),
             1 => self.machine.renew(now),
             2 => self.machine.keep(now),
+            4 => self.machine.grant(now, last_issued as i64),
             _ => {
                 let last = (last_issued.is_finite() && last_issued >= 0.0).then_some(last_issued as i64);
                 self.machine.release(now, last);

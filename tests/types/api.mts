@@ -118,3 +118,22 @@ const generator = forWorker((env: { LEASES: DurableObjectNamespaceLike }) => ({ 
 const fromWorker: Promise<Snowfall> = generator({ LEASES });
 const d1Text: string = schemaGroupSql({ dialect: "sqlite", schemaGroupName: "orders", livelinessProbeS: 5 });
 const leasesClass: typeof SnowfallLeases = SnowfallLeases;
+
+// Browsers: BrowserSyncer is a Syncer; IndexedDbStore is a Store.
+import { BrowserSyncer, IndexedDbStore, lockName } from "snowfall-wasm";
+async function browserTypes(): Promise<void> {
+  const g = await Snowfall.create({ syncer: BrowserSyncer, schemaGroupName: "notes", livelinessProbeS: 5 });
+  const supported: boolean = BrowserSyncer.supported;
+  const store: Store = new IndexedDbStore({ schemaGroupName: "notes" });
+  const name: string = lockName("notes", 7);
+  const code: SnowfallErrorCode = "NOT_INITIALIZED";
+  void [g, supported, store, name, code];
+}
+void browserTypes;
+async function grantTypes(database: Database): Promise<void> {
+  const grant = await DatabaseSyncer.grant({ database, schemaGroupName: "notes", windowMs: 86_400_000 });
+  const end: number = grant.windowEndUnixMs;
+  const g = await Snowfall.create({ syncer: BrowserSyncer, schemaGroupName: "notes", fetchGrant: async () => grant, grants: 2 });
+  void [end, g];
+}
+void grantTypes;
