@@ -454,7 +454,8 @@ export class BrowserSyncer {
   static async open(options = {}) {
     if (options === null || typeof options !== "object") throw new SnowfallError("INVALID_TYPE", "options must be an object");
     for (const k of Object.keys(options)) {
-      if (!OPEN_KEYS.includes(k)) throw new SnowfallError("INVALID_TYPE", `unknown BrowserSyncer option ${JSON.stringify(k)} (known: ${OPEN_KEYS.join(", ")})`);
+      // Snowfall.create hands every option it knows, absent ones as undefined: only set ones count.
+      if (options[k] !== undefined && !OPEN_KEYS.includes(k)) throw new SnowfallError("INVALID_TYPE", `unknown BrowserSyncer option ${JSON.stringify(k)} (known: ${OPEN_KEYS.join(", ")})`);
     }
     if (typeof indexedDB === "undefined") throw unsupported("IndexedDB");
     if (typeof navigator === "undefined" || typeof navigator.locks?.request !== "function") throw unsupported("navigator.locks");
