@@ -15,7 +15,9 @@ export type SnowfallErrorCode =
   | "SCHEMA_GROUP_IN_USE" | "SCHEMA_GROUP_NOT_FOUND" | "EPOCH_IN_FUTURE" | "GENERATOR_IDS_EXHAUSTED" | "CLOCK_BEFORE_EPOCH"
   | "CLOCK_MOVED_BACKWARDS" | "CLOCK_STALLED" | "INVALID_CLOCK_READING" | "TIMESTAMP_OVERFLOW"
   | "LEASE_EXPIRED" | "LEASE_LOST" | "GENERATOR_CLOSED" | "DATABASE_ERROR" | "INVALID_SYNCER"
-  | "STORE_TIMEOUT" | "CLOCK_SKEW" | "STORE_CHECK_FAILED" | "NOT_INITIALIZED" | "UNSUPPORTED_RUNTIME" | "GRANT_UNAVAILABLE";
+  | "STORE_TIMEOUT" | "CLOCK_SKEW" | "STORE_CHECK_FAILED" | "NOT_INITIALIZED" | "UNSUPPORTED_RUNTIME" | "GRANT_UNAVAILABLE"
+  // The command line's own (npx snowfall-wasm): README, "Command line".
+  | "USAGE" | "DRIVER_NOT_INSTALLED" | "DATABASE_NOT_FOUND" | "PERMISSION_DENIED" | "INTERNAL";
 
 export class SnowfallError extends Error {
   constructor(code: SnowfallErrorCode | string, message: string, options?: { cause?: unknown });
@@ -320,7 +322,12 @@ export function schemaGroupSql(options: GroupSettings & {
 export function fromPg(poolOrClient: unknown): Database;
 export function fromMysql2(pool: unknown): Database;
 export function fromBetterSqlite3(db: unknown): Database;
-export function fromD1(d1: unknown): Database;
+/** The shape of a Cloudflare D1 binding (`env.DB`) the adapter uses (structural: no workers-types needed). */
+export interface D1DatabaseLike {
+  prepare(query: string): { bind(...values: unknown[]): { all(): Promise<unknown> }; all(): Promise<unknown> };
+  batch(statements: unknown[]): Promise<unknown>;
+}
+export function fromD1(d1: D1DatabaseLike): Database;
 
 // The parts of each driver an adapter uses, structurally (no driver's types are imported).
 

@@ -64,7 +64,7 @@ try {
   }
 }
 
-async function databaseUsage(db: Database, pgPool: unknown, mysqlPool: unknown, sqlite: unknown, d1: unknown): Promise<bigint> {
+async function databaseUsage(db: Database, pgPool: unknown, mysqlPool: unknown, sqlite: unknown, d1: import("snowfall-wasm").D1DatabaseLike): Promise<bigint> {
   const adapters: Database[] = [fromPg(pgPool), fromMysql2(mysqlPool), fromBetterSqlite3(sqlite), fromD1(d1)];
   await DatabaseSyncer.createSchemaGroup({ database: db, schemaGroupName: "orders", ifNotExists: true });
   const session: LeaseSession = await DatabaseSyncer.open({ database: db, schemaGroupName: "orders" });
@@ -137,3 +137,10 @@ async function grantTypes(database: Database): Promise<void> {
   void [end, g];
 }
 void grantTypes;
+
+// fromD1 takes a D1 binding's shape; a number is a type error.
+declare const d1Binding: import("snowfall-wasm").D1DatabaseLike;
+const d1Database: Database = fromD1(d1Binding);
+// @ts-expect-error fromD1 needs a D1 binding
+fromD1(42);
+void d1Database;
