@@ -110,6 +110,8 @@ export class LeaseSession {
   #storeFailure = null;
   /** Why an operation that a later one replaced ended (a release: LEASE_LOST). */
   #superseded = null;
+  /** The last holder token's words and text. */
+  #lastHolder = null;
   /** Store calls made (for the benchmark figures). */
   statements = 0;
 
@@ -148,6 +150,15 @@ export class LeaseSession {
   get renewalDue() {
     this.#core.info();
     return this.#scratch()[3];
+  }
+
+  /** holderText, remembering the last token made (a renewal writes the same one every time). */
+  #holder(w0, w1, w2, w3) {
+    const c = this.#lastHolder;
+    if (c !== null && c[0] === w0 && c[1] === w1 && c[2] === w2 && c[3] === w3) return c[4];
+    const text = holderText(w0, w1, w2, w3);
+    if (text !== "") this.#lastHolder = [w0, w1, w2, w3, text];
+    return text;
   }
 
   /** The core's scratch array (re-made each time: wasm memory growth replaces the buffer). */
@@ -224,8 +235,8 @@ export class LeaseSession {
           ? { from: s[2], to: s[3], limit: s[4], freeBeforeMs: s[5] }
           : {
             generatorId: s[2],
-            expected: { lastUpdatedMs: s[3], reservedUntilMs: s[4], holder: holderText(s[5], s[6], s[7], s[8]) },
-            next: { lastUpdatedMs: s[9], reservedUntilMs: s[10], holder: holderText(s[11], s[12], s[13], s[14]) },
+            expected: { lastUpdatedMs: s[3], reservedUntilMs: s[4], holder: this.#holder(s[5], s[6], s[7], s[8]) },
+            next: { lastUpdatedMs: s[9], reservedUntilMs: s[10], holder: this.#holder(s[11], s[12], s[13], s[14]) },
           };
         const result = await withDeadline(() => (kind === READ ? this.#store.readFreeSlots(request) : this.#store.compareAndSwap(request)), deadline - this.#now());
         if (op !== this.#op) continue;
