@@ -319,6 +319,40 @@ export function schemaGroupSql(options: GroupSettings & {
   clock?: () => number;
 }): string;
 
+/** An ioredis client (`new Redis()`) or a connected node-redis client (`createClient()` after `connect()`). */
+export type RedisClientLike =
+  | { call(command: string, ...args: (string | number)[]): Promise<unknown>; sendCommand(...args: any[]): unknown; pipeline(...args: any[]): unknown }
+  | { sendCommand(args: string[]): Promise<unknown> };
+
+export interface RedisGroupOptions extends SessionOptions {
+  redis: RedisClientLike;
+  /** Default "default". 1-43 characters of A-Z a-z 0-9 _. */
+  schemaGroupName?: string;
+}
+
+/** The Redis store: a group's slots in one hash (`snowfall:{group}:slots`), one Lua script per call. */
+export class RedisStore implements Store {
+  constructor(redis: RedisClientLike, schemaGroupName: string);
+  readonly schemaGroupName: string;
+  readGroup(): Promise<StoreGroup | null>;
+  readFreeSlots(request: { from: number; to: number; limit: number; freeBeforeMs: number }): Promise<(StoreSlot & { generatorId: number })[]>;
+  compareAndSwap(request: { generatorId: number; expected: StoreSlot; next: StoreSlot }): Promise<boolean>;
+  createGroup(group: StoreGroup, options?: { ifNotExists?: boolean }): Promise<StoreGroup | null>;
+  now(): Promise<number>;
+  drop(): Promise<void>;
+}
+
+/** Generator-id leases in Redis (ioredis or node-redis). */
+export class RedisSyncer {
+  static createSchemaGroup(options: RedisGroupOptions & {
+    livelinessProbeS?: number; epochStartDate?: Date | number; maxClaimRetries?: number;
+    minMsBetweenClaimRetries?: number; maxMsBetweenClaimRetries?: number; ifNotExists?: boolean;
+  }): Promise<StoreGroup | null>;
+  static open(options: RedisGroupOptions): Promise<LeaseSession>;
+  static status(options: RedisGroupOptions): Promise<StoreGroup & { live: (StoreSlot & { generatorId: number })[] }>;
+  static dropSchemaGroup(options: RedisGroupOptions): Promise<void>;
+}
+
 export function fromPg(poolOrClient: unknown): Database;
 export function fromMysql2(pool: unknown): Database;
 export function fromBetterSqlite3(db: unknown): Database;

@@ -144,3 +144,15 @@ const d1Database: Database = fromD1(d1Binding);
 // @ts-expect-error fromD1 needs a D1 binding
 fromD1(42);
 void d1Database;
+
+// Redis: RedisSyncer and RedisStore (a Store) typed against the clients' shapes.
+import { RedisSyncer, RedisStore } from "snowfall-wasm";
+import type { RedisClientLike } from "snowfall-wasm";
+async function redisTypes(redis: RedisClientLike): Promise<void> {
+  await RedisSyncer.createSchemaGroup({ redis, schemaGroupName: "orders", livelinessProbeS: 5, ifNotExists: true });
+  const g: Snowfall = await Snowfall.create({ syncer: RedisSyncer, redis, schemaGroupName: "orders" });
+  const store: Store = new RedisStore(redis, "orders");
+  const session: LeaseSession = await RedisSyncer.open({ redis, schemaGroupName: "orders", storeTimeoutMs: 2000 });
+  void [g, store, session];
+}
+void redisTypes;
