@@ -5,7 +5,7 @@
 // is INVALID_TYPE with the thrown error as `cause`. Nothing here calls user code except the reads
 // of an options object's fields, once each, inside try/catch.
 import { SnowfallError } from "./errors.js";
-import { describeValue } from "./clock.js";
+import { describeError, describeValue } from "./clock.js";
 
 /** Largest magnitude of a time value (ms): the range of a JS Date. */
 export const MAX_TIME_MS = 8.64e15;
@@ -19,14 +19,6 @@ export const DEFAULT_EPOCH_MS = Date.UTC(2020, 0, 1);
 // Intrinsics taken at load, so that a value cannot fake the internal slots they read.
 const dateGetTime = Date.prototype.getTime;
 const isArray = Array.isArray;
-
-function describeError(err) {
-  try {
-    return err instanceof Error ? `${err.name}: ${err.message}` : describeValue(err);
-  } catch {
-    return "an unprintable error";
-  }
-}
 
 /**
  * Reads `keys` of an options argument once each and returns them as a plain object (undefined:

@@ -44,7 +44,8 @@ export function checkReading(ms) {
   return Math.floor(ms);
 }
 
-function describeError(err) {
+/** A short, safe description of a thrown value (a getter that throws again is "unprintable"). */
+export function describeError(err) {
   try {
     return err instanceof Error ? `${err.name}: ${err.message}` : describeValue(err);
   } catch {

@@ -25,7 +25,10 @@ const SPINS = typeof navigator !== "undefined" && navigator.userAgent === "Cloud
 
 /** Options read once each, checked for shape; a plain object (see js/check.js readOptions). */
 function checkOptions(options) {
-  return readOptions(options, "options", OPTION_KEYS, true);
+  const o = readOptions(options, "options", OPTION_KEYS, true);
+  // Only options that were set travel on (a syncer may refuse names it does not know).
+  for (const key of Object.keys(o)) if (o[key] === undefined) delete o[key];
+  return o;
 }
 
 // Intrinsic typed-array getters: they read internal slots, which a Proxy or a subclass cannot fake.
@@ -106,7 +109,7 @@ export class Snowfall {
     const opts = checkOptions(options);
     // Checked before any store is touched: a bad clock or tolerance never opens a session.
     functionValue(opts.clock, "clock");
-    integerValue(opts.clockToleranceMs, "clockToleranceMs", 0, 86_400_000);
+    integerValue(opts.clockToleranceMs, "clockToleranceMs", 0, MAX_TOLERANCE_MS);
     const syncer = opts.syncer ?? SimpleSyncer;
     let session;
     if (opts.store !== undefined) {

@@ -545,7 +545,8 @@ impl LeaseMachine {
                 }
                 ClaimStage::Try => {
                     if c.index < c.candidates.len() {
-                        let (id, slot) = c.candidates[c.index];
+                        let index = c.index;
+                        let (id, slot) = c.candidates[index];
                         let deadline = c.deadline;
                         let grant = c.grant_ms;
                         let (start, end) = match grant {
@@ -561,7 +562,6 @@ impl LeaseMachine {
                             }
                             return None;
                         }
-                        let index = c_index(&self.op);
                         let request = Request::CompareAndSwap { generator_id: id, expected: slot, next };
                         return Some(self.issue(request, deadline, InFlight::Claim { index, next, start, at: now }));
                     }
@@ -816,12 +816,6 @@ fn insertion_sort_by_key<T: Copy>(v: &mut [T], key: impl Fn(&T) -> i64) {
     }
 }
 
-fn c_index(op: &Op) -> usize {
-    match op {
-        Op::Claim(c) => c.index,
-        _ => 0,
-    }
-}
 
 /// A store that answers at once (the in-memory manifest; simulations).
 pub trait SyncStore {

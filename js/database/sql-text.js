@@ -4,7 +4,8 @@
 // (IF NOT EXISTS / insert-or-ignore), so applying the text twice changes nothing.
 import { SnowfallError } from "../errors.js";
 import { statementsFor } from "./dialects.js";
-import { groupProperties, readOptions } from "./syncer.js";
+import { groupProperties } from "./syncer.js";
+import { readOptions } from "../check.js";
 import { validateGroupName } from "../stores/sql.js";
 
 // The properties table's keys, in the order SqlStore.createGroup writes them.
@@ -28,7 +29,7 @@ function inline(sql, params) {
  * @returns {string}
  */
 export function schemaGroupSql(options) {
-  const o = readOptions(options, ["dialect", "schemaGroupName", "livelinessProbeS", "epochStartDate", "maxClaimRetries", "minMsBetweenClaimRetries", "maxMsBetweenClaimRetries", "clock"]);
+  const o = readOptions(options, "options", ["dialect", "schemaGroupName", "livelinessProbeS", "epochStartDate", "maxClaimRetries", "minMsBetweenClaimRetries", "maxMsBetweenClaimRetries", "clock"]);
   if (o.dialect === undefined) throw new SnowfallError("INVALID_TYPE", 'schemaGroupSql needs a dialect: "sqlite" (D1, SQLite), "postgres" or "mysql"');
   const name = validateGroupName(o.schemaGroupName ?? "default");
   const s = statementsFor(o.dialect, name);

@@ -11,7 +11,7 @@
  */
 import { SnowfallError } from "../errors.js";
 import { readClock } from "../clock.js";
-import { epochValue, readOptions as readFields } from "../check.js";
+import { epochValue, readOptions } from "../check.js";
 import { groupSettings, openSession } from "../lease/session.js";
 import { SqlStore, MAX_SCHEMA_GROUP_NAME_LENGTH, validateGroupName } from "../stores/sql.js";
 
@@ -30,8 +30,6 @@ function epochOf(value) {
   return epoch;
 }
 
-/** The named fields of an options object, each read once (js/check.js readOptions). */
-export const readOptions = (options, keys, what = "options") => readFields(options, what, keys);
 
 /**
  * A new group's properties as stores keep them, checked (settings ranges, the epoch, never in the
@@ -61,7 +59,7 @@ export class DatabaseSyncer {
    * @returns the group's properties (the existing ones if it existed and ifNotExists was set)
    */
   static async createSchemaGroup(options) {
-    const o = readOptions(options, GROUP_KEYS);
+    const o = readOptions(options, "options", GROUP_KEYS);
     const store = storeOf(o);
     return store.createGroup(groupProperties(o), { ifNotExists: o.ifNotExists === true });
   }
@@ -72,11 +70,8 @@ export class DatabaseSyncer {
    * @returns {Promise<import("../lease/session.js").LeaseSession>}
    */
   static async open(options) {
-    const o = readOptions(options, OPEN_KEYS);
-    const store = storeOf(o);
-    const session = await openSession(store, o);
-    session.store = store;
-    return session;
+    const o = readOptions(options, "options", OPEN_KEYS);
+    return openSession(storeOf(o), o);
   }
 
   /**
@@ -87,7 +82,7 @@ export class DatabaseSyncer {
    * @returns {Promise<{ version: 1, schemaGroupName: string, epochUnixMs: number, generatorId: number, windowStartUnixMs: number, windowEndUnixMs: number }>}
    */
   static async grant(options) {
-    const o = readOptions(options, [...OPEN_KEYS, "windowMs"]);
+    const o = readOptions(options, "options", [...OPEN_KEYS, "windowMs"]);
     if (!Number.isSafeInteger(o.windowMs) || o.windowMs < 1000 || o.windowMs > MAX_GRANT_MS) {
       throw new SnowfallError("OUT_OF_RANGE", `windowMs must be whole ms from 1000 to ${MAX_GRANT_MS} (30 days), got ${String(o.windowMs)}`);
     }
@@ -99,7 +94,7 @@ export class DatabaseSyncer {
 
   /** A group's properties and its live slots (renewed within two probes), for monitoring. */
   static async status(options) {
-    const o = readOptions(options, ["schemaGroupName", "database", "clock"]);
+    const o = readOptions(options, "options", ["schemaGroupName", "database", "clock"]);
     const store = storeOf(o);
     const props = await store.readGroup();
     if (!props) {
@@ -112,6 +107,6 @@ export class DatabaseSyncer {
 
   /** Drops a group's tables (tests and the CLI). Live holders lose their leases at their next renewal. */
   static async dropSchemaGroup(options) {
-    await storeOf(readOptions(options, ["schemaGroupName", "database"])).drop();
+    await storeOf(readOptions(options, "options", ["schemaGroupName", "database"])).drop();
   }
 }

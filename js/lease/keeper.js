@@ -56,8 +56,8 @@ export class LeaseKeeper {
   async ready() {
     if (this.#closed) throw new SnowfallError("GENERATOR_CLOSED", "the generator was closed");
     const now = this.#now();
-    const lease = this.#session.lease;
-    if (lease && now < this.#session.renewalDue && !this.#inflight) return;
+    // renewalDue is NaN without a lease, so no lease always falls through to keep().
+    if (now < this.#session.renewalDue && !this.#inflight) return;
     const keeping = this.#keepOnce();
     let timer;
     try {

@@ -454,8 +454,7 @@ export class BrowserSyncer {
   static async open(options = {}) {
     if (options === null || typeof options !== "object") throw new SnowfallError("INVALID_TYPE", "options must be an object");
     for (const k of Object.keys(options)) {
-      // Snowfall.create hands every option it knows, absent ones as undefined: only set ones count.
-      if (options[k] !== undefined && !OPEN_KEYS.includes(k)) throw new SnowfallError("INVALID_TYPE", `unknown BrowserSyncer option ${JSON.stringify(k)} (known: ${OPEN_KEYS.join(", ")})`);
+      if (!OPEN_KEYS.includes(k)) throw new SnowfallError("INVALID_TYPE", `unknown BrowserSyncer option ${JSON.stringify(k)} (known: ${OPEN_KEYS.join(", ")})`);
     }
     if (typeof indexedDB === "undefined") throw unsupported("IndexedDB");
     if (typeof navigator === "undefined" || typeof navigator.locks?.request !== "function") throw unsupported("navigator.locks");
@@ -494,7 +493,6 @@ export class BrowserSyncer {
     }
     const store = new LockedStore(inner);
     const session = await openSession(store, { ...options, storeTimeoutMs: timeoutMs });
-    session.store = store;
     // A granted id mints only inside its grant: windows end at the grant's end (then LEASE_EXPIRED).
     const clamp = (lease) => {
       if (!granted || lease == null) return lease;

@@ -14,7 +14,8 @@
 import { SnowfallError } from "../errors.js";
 import { readClock } from "../clock.js";
 import { openSession } from "../lease/session.js";
-import { groupProperties, readOptions } from "../database/syncer.js";
+import { groupProperties } from "../database/syncer.js";
+import { readOptions } from "../check.js";
 import { validateGroupName } from "./sql.js";
 
 const GENERATOR_ID_COUNT = 4096;
@@ -197,7 +198,7 @@ const GROUP_KEYS = ["livelinessProbeS", "epochStartDate", "maxClaimRetries", "mi
 
 function storeOf(o) {
   const create = o.createIfMissing === undefined || o.createIfMissing === false ? null
-    : groupProperties(readOptions(o.createIfMissing === true ? {} : o.createIfMissing, GROUP_KEYS, "createIfMissing"));
+    : groupProperties(readOptions(o.createIfMissing === true ? {} : o.createIfMissing, "createIfMissing", GROUP_KEYS));
   return new DurableObjectStore(o.namespace, o.schemaGroupName ?? "default", { createIfMissing: create });
 }
 
@@ -208,27 +209,24 @@ function storeOf(o) {
 export class DurableObjectSyncer {
   /** The store for a schema group (for `Snowfall.create({ store })` and `checkStore`). */
   static store(namespace, schemaGroupName = "default", options = {}) {
-    return storeOf({ ...readOptions(options, ["createIfMissing"]), namespace, schemaGroupName });
+    return storeOf({ ...readOptions(options, "options", ["createIfMissing"]), namespace, schemaGroupName });
   }
 
   /** Creates the group in its object (4096 free slots); returns its properties. */
   static async createSchemaGroup(options) {
-    const o = readOptions(options, [...STORE_KEYS, ...GROUP_KEYS, "ifNotExists"]);
+    const o = readOptions(options, "options", [...STORE_KEYS, ...GROUP_KEYS, "ifNotExists"]);
     return storeOf(o).createGroup(groupProperties(o), { ifNotExists: o.ifNotExists === true });
   }
 
   /** Opens a lease session (what `Snowfall.create({ syncer: DurableObjectSyncer })` calls). */
   static async open(options) {
-    const o = readOptions(options, [...STORE_KEYS, "clock", "storeTimeoutMs", "maxClockSkewMs"]);
-    const store = storeOf(o);
-    const session = await openSession(store, o);
-    session.store = store;
-    return session;
+    const o = readOptions(options, "options", [...STORE_KEYS, "clock", "storeTimeoutMs", "maxClockSkewMs"]);
+    return openSession(storeOf(o), o);
   }
 
   /** The group's properties and its live slots (renewed within two probes), for monitoring. */
   static async status(options) {
-    const o = readOptions(options, ["namespace", "schemaGroupName", "clock"]);
+    const o = readOptions(options, "options", ["namespace", "schemaGroupName", "clock"]);
     const store = storeOf(o);
     const group = await store.readGroup();
     if (group == null) fail("SCHEMA_GROUP_NOT_FOUND", `schema group ${JSON.stringify(store.schemaGroupName)} does not exist in its Durable Object: create it first (DurableObjectSyncer.createSchemaGroup, or createIfMissing)`);

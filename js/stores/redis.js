@@ -165,10 +165,7 @@ export class RedisSyncer {
   /** Opens a lease session (what `Snowfall.create({ syncer: RedisSyncer })` calls). */
   static async open(options) {
     const o = read(options);
-    const store = storeOf(o);
-    const session = await openSession(store, o);
-    session.store = store;
-    return session;
+    return openSession(storeOf(o), o);
   }
 
   /** The group's settings and its live slots. */

@@ -41,9 +41,6 @@ const num = (v) => (typeof v === "bigint" ? Number(v) : typeof v === "string" ? 
 
 export class SqlStore {
   #db; #stmts;
-  /** Statements run (for the benchmark figures). */
-  statements = 0;
-
   /**
    * @param {{ dialect: string, execute: Function }} database an adapter
    * @param {string} schemaGroupName
@@ -59,7 +56,6 @@ export class SqlStore {
   }
 
   async #exec(what, sql, params) {
-    this.statements++;
     let result;
     try {
       result = await this.#db.execute(sql, params ?? []);
@@ -83,7 +79,6 @@ export class SqlStore {
     let rows;
     let result;
     try {
-      this.statements++;
       result = await this.#db.execute(s.readProperties, []);
     } catch (err) {
       if (!(await this.#tableExists(s.propertiesName))) return null;
@@ -131,7 +126,6 @@ export class SqlStore {
   /** CREATE TABLE IF NOT EXISTS, tolerating a concurrent creator (PostgreSQL can fail one of two). */
   async #createTable(ddl, name) {
     try {
-      this.statements++;
       await this.#db.execute(ddl, []);
     } catch (err) {
       if (!(await this.#tableExists(name))) throw wrap(`creating table ${name}`, err);
@@ -143,7 +137,6 @@ export class SqlStore {
     const s = this.#stmts;
     let rows;
     try {
-      this.statements++;
       ({ rows } = checkResult(await this.#db.execute(s.probeLeaseColumns, []), s.probeLeaseColumns));
     } catch {
       for (const alter of s.addLeaseColumns) {
