@@ -1,0 +1,190 @@
+// examples/offline as a user runs it, in headless Chromium: the example copied next to the packed
+// and installed package, its server started as `npm start` starts it (`node server.mjs`: node:http,
+// grants from SQLite through DatabaseSyncer.grant), two browser contexts as two devices. Each loads
+// the page online (its service worker precaches the page and the package's browser files), then the
+// context goes really offline (`context.setOffline(true)`: every request fails), reloads (the page,
+// the package and the .wasm come from the service worker's cache) and makes notes, reloads again and
+// makes more; back online the page syncs by itself, and the server must hold every note of both
+// devices: 0 duplicate ids, 0 conflicts. A third device whose clock jumps past its grant's window
+// while offline (playwright's clock: the lid closed for 11 minutes) gets LEASE_EXPIRED, never an id,
+// and after a reload offline GRANT_UNAVAILABLE; the notes it made in its window still sync.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, symlinkSync } from "node:fs";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { chromium } from "playwright-core";
+import { installedPackage, repoRoot } from "./pack.mjs";
+
+const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const WINDOW_MS = 10 * 60_000; // the grants' window: far longer than the test, shorter than the jump
+
+/** Starts the example's server; resolves to { child, origin, output() } once it prints its address. */
+function startServer(dir, env) {
+  const child = spawn(process.execPath, ["server.mjs"], { cwd: dir, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout.on("data", (d) => { out += d; });
+  child.stderr.on("data", (d) => { out += d; });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { child.kill(); reject(new Error(`the example server did not start in 30 s:\n${out}`)); }, 30_000);
+    child.on("exit", (code) => { clearTimeout(timer); reject(new Error(`the example server exited (${code}):\n${out}`)); });
+    child.stdout.on("data", () => {
+      const m = out.match(/offline notes: (http:\/\/\S+?)\/ /);
+      if (m) { clearTimeout(timer); resolve({ child, origin: m[1], output: () => out }); }
+    });
+  });
+}
+
+describe("examples/offline: two devices offline (service worker cache, reloads), then sync; past the window LEASE_EXPIRED", { timeout: 240_000 }, () => {
+  let browser, srv, dir;
+  const figures = {};
+
+  before(async () => {
+    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run scripts/setup.sh --tests`);
+    const { projectDir } = await installedPackage();
+    dir = path.join(projectDir, "example-offline");
+    cpSync(path.join(repoRoot, "examples", "offline"), dir, { recursive: true, filter: (src) => !/node_modules|notes\.db/.test(path.relative(repoRoot, src)) });
+    // The example's own `npm install` builds its pinned better-sqlite3 (12.11.1); the repo's
+    // devDependency is that same version, already built by npm ci: link it instead of compiling.
+    mkdirSync(path.join(dir, "node_modules"));
+    symlinkSync(path.join(repoRoot, "node_modules", "better-sqlite3"), path.join(dir, "node_modules", "better-sqlite3"), "dir");
+    srv = await startServer(dir, { PORT: "0", NOTES_DB: path.join(dir, "notes.db"), GRANT_WINDOW_MS: String(WINDOW_MS) });
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  });
+  after(async () => {
+    console.log("figures:", JSON.stringify(figures));
+    await browser?.close();
+    if (srv) {
+      const exited = new Promise((ok) => srv.child.once("exit", ok));
+      srv.child.kill("SIGTERM");
+      await exited;
+    }
+  });
+
+  const serverNotes = async () => (await (await fetch(`${srv.origin}/notes`, { signal: AbortSignal.timeout(10_000) })).json()).notes;
+
+  /** Loads (or reloads) the page and waits for its generator; returns what `notes.ready` says. */
+  async function load(page, reload = false) {
+    if (reload) await page.reload(); else await page.goto(`${srv.origin}/`);
+    await page.waitForFunction(() => window.notes !== undefined, null, { timeout: 30_000 });
+    return page.evaluate(() => window.notes.ready);
+  }
+  /** A device online: its first load, the service worker installed and controlling the page. */
+  async function device(clock) {
+    const context = await browser.newContext();
+    if (clock) await context.clock.install();
+    const page = await context.newPage();
+    const errors = [];
+    page.on("pageerror", (e) => errors.push(String(e)));
+    const ready = await load(page);
+    assert.equal(ready.error, undefined, ready.error);
+    const cached = await page.evaluate(async () => {
+      await navigator.serviceWorker.ready;
+      if (!navigator.serviceWorker.controller) await new Promise((ok) => navigator.serviceWorker.addEventListener("controllerchange", ok, { once: true }));
+      const [name] = await caches.keys();
+      return (await (await caches.open(name)).keys()).map((r) => new URL(r.url).pathname);
+    });
+    for (const f of ["/", "/app.js", "/snowfall-wasm/browser.mjs", "/snowfall-wasm/init.mjs", "/snowfall-wasm/stores/browser.js", "/snowfall-wasm/snowfall_wasm_bg.wasm"]) {
+      assert.ok(cached.includes(f), `the service worker precached ${f}: ${cached.join(" ")}`);
+    }
+    return { context, page, errors, cached, generatorIds: [ready.generatorId] };
+  }
+  const add = (page, texts) => page.evaluate(async (texts) => {
+    const made = [];
+    for (const t of texts) {
+      try { made.push(await window.notes.addNote(t)); } catch (e) { return { made, error: `${e.code}: ${e.message}` }; }
+    }
+    return { made };
+  }, texts);
+  const pending = (page) => page.evaluate(async () => (await window.notes.list()).filter((n) => !n.synced).length);
+  /** Back online, the page's `online` handler syncs with no call from the test: wait for it. */
+  async function syncedByItself(page, what) {
+    const t0 = Date.now();
+    while (await pending(page) > 0) {
+      assert.ok(Date.now() - t0 < 20_000, `${what} synced within 20 s of going online`);
+      await new Promise((ok) => setTimeout(ok, 100));
+    }
+  }
+  const texts = (name, n) => Array.from({ length: n }, (_, i) => `${name} note ${i}`);
+
+  test("two devices: notes made offline across reloads (pages from the service worker) all reach the server, 0 duplicate ids", async () => {
+    const devices = { a: await device(), b: await device() };
+    const made = { a: [], b: [] };
+    for (const [name, d] of Object.entries(devices)) {
+      const r = await add(d.page, texts(`${name} online`, 3));
+      assert.equal(r.error, undefined, r.error);
+      made[name].push(...r.made);
+      const sync = await d.page.evaluate(() => window.notes.sync());
+      assert.equal(sync.conflicts?.length, 0, JSON.stringify(sync));
+      assert.equal(await pending(d.page), 0, `device ${name}: online, the notes are synced`);
+    }
+    for (const [name, d] of Object.entries(devices)) {
+      await d.context.setOffline(true);
+      const probe = await d.page.evaluate(() => fetch("/notes").then(() => "reached the server", (e) => e.name));
+      assert.equal(probe, "TypeError", "offline: a request to the server fails");
+      for (const round of [1, 2]) {
+        const ready = await load(d.page, true);
+        assert.equal(ready.error, undefined, `device ${name}, reload ${round} offline: ${ready.error}`);
+        d.generatorIds.push(ready.generatorId);
+        const r = await add(d.page, texts(`${name} offline ${round}`, 20));
+        assert.equal(r.error, undefined, r.error);
+        made[name].push(...r.made);
+        const sync = await d.page.evaluate(() => window.notes.sync());
+        assert.equal(sync.offline, true, `offline, the sync waits: ${JSON.stringify(sync)}`);
+      }
+      assert.equal(await pending(d.page), 40, `device ${name} keeps its 40 offline notes unsynced`);
+    }
+    const all = [...made.a, ...made.b].map((n) => n.id);
+    assert.equal(all.length, 86);
+    const duplicates = all.length - new Set(all).size;
+    assert.equal(duplicates, 0, "no id made twice, across devices and reloads");
+    const ids = (name) => new Set(made[name].map((n) => Number(BigInt(n.id) & 4095n)));
+    assert.deepEqual([...ids("a")].filter((g) => ids("b").has(g)), [], "the devices' generator ids are distinct (server grants)");
+    const before = await serverNotes();
+    assert.equal(before.length, 6, "offline, nothing reached the server");
+    // Back online: the page's `online` handler syncs by itself.
+    for (const d of Object.values(devices)) await d.context.setOffline(false);
+    for (const [name, d] of Object.entries(devices)) await syncedByItself(d.page, `device ${name}`);
+    const stored = await serverNotes();
+    assert.equal(stored.length, all.length, "the server has every note");
+    const byId = new Map(stored.map((n) => [n.id, n]));
+    for (const n of [...made.a, ...made.b]) assert.equal(byId.get(n.id)?.text, n.text, `note ${n.id} stored as made`);
+    // A sync repeated (a response lost): the server reports them as already there, no conflict.
+    const again = await devices.a.page.evaluate(async () => {
+      const res = await fetch("/notes", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ notes: (await window.notes.list()).map(({ id, text, createdAt }) => ({ id, text, createdAt })) }) });
+      return res.json();
+    });
+    assert.deepEqual([again.stored.length, again.already.length, again.conflicts.length], [0, 43, 0]);
+    assert.doesNotMatch(srv.output(), /two notes with one id/);
+    for (const d of Object.values(devices)) assert.deepEqual(d.errors, []);
+    figures.twoDevices = { notes: all.length, duplicates, conflicts: again.conflicts.length, generatorIds: { a: devices.a.generatorIds, b: devices.b.generatorIds }, precached: devices.a.cached.length };
+    for (const d of Object.values(devices)) await d.context.close();
+  });
+
+  test("a device offline past its grant's window: LEASE_EXPIRED (no id), GRANT_UNAVAILABLE after a reload; its notes still sync", async () => {
+    const d = await device(true);
+    const inWindow = await add(d.page, texts("c before", 5));
+    assert.equal(inWindow.error, undefined, inWindow.error);
+    await d.page.evaluate(() => window.notes.sync());
+    assert.equal(await pending(d.page), 0);
+    await d.context.setOffline(true);
+    const offline = await add(d.page, texts("c offline", 5));
+    assert.equal(offline.error, undefined, offline.error);
+    // The lid closed for 11 minutes: the page's clock jumps past the 10-minute windows.
+    await d.context.clock.fastForward(WINDOW_MS + 60_000);
+    const late = await add(d.page, ["c too late"]);
+    assert.match(String(late.error), /^LEASE_EXPIRED: /, JSON.stringify(late));
+    assert.equal(late.made.length, 0);
+    const reloaded = await load(d.page, true);
+    assert.match(String(reloaded.error), /^GRANT_UNAVAILABLE: /, JSON.stringify(reloaded));
+    assert.equal(await pending(d.page), 5, "the notes made offline inside the window wait");
+    await d.context.setOffline(false);
+    await syncedByItself(d.page, "device c");
+    const stored = new Set((await serverNotes()).map((n) => n.id));
+    for (const n of [...inWindow.made, ...offline.made]) assert.ok(stored.has(n.id), `note ${n.id} reached the server`);
+    figures.expiry = { generatorId: d.generatorIds[0], afterWindow: late.error.split(":")[0], afterReload: reloaded.error.split(":")[0], syncedAfter: offline.made.length };
+    await d.context.close();
+  });
+});
