@@ -113,7 +113,7 @@ function checkIds(r, what) {
   assert.ok(Math.abs(r.now - r.t) < 2000, `${what}: ids decode to now`);
 }
 
-describe("browser bundles (esbuild esm and iife, webpack 5 web and webworker, Vite 8 with a worker; headless Chromium)", { timeout: 240_000 }, () => {
+describe("browser bundles (esbuild esm and iife, webpack 5 web and webworker, Vite 8 build and dev server with a worker; headless Chromium)", { timeout: 240_000 }, () => {
   let context, srv, dir;
   const figures = {};
 
@@ -211,6 +211,28 @@ describe("browser bundles (esbuild esm and iife, webpack 5 web and webworker, Vi
     checkIds(r.worker, "vite worker");
     assert.notEqual(r.page.generatorId, r.worker.generatorId, "page and worker hold distinct generator ids");
     await page.close();
+  });
+
+  test("Vite 8.3.8 dev server (createServer, no configuration): the page and its module worker make ids with BrowserSyncer", async () => {
+    const vite = await import(pathToFileURL(createRequire(path.join(dir, "package.json")).resolve("vite")).href);
+    const server = await vite.createServer({ root: path.join(dir, "vite-app"), configFile: false, logLevel: "error", server: { host: "127.0.0.1", port: 0 } });
+    try {
+      await server.listen();
+      const url = server.resolvedUrls.local[0];
+      const page = await context.newPage();
+      await page.goto(url);
+      await page.waitForFunction(() => window.result !== undefined, null, { timeout: 60_000 });
+      const r = await page.evaluate(() => window.result);
+      checkIds(r.page, "vite dev page");
+      checkIds(r.worker, "vite dev worker");
+      assert.notEqual(r.page.generatorId, r.worker.generatorId, "page and worker hold distinct generator ids");
+      const wasm = await page.evaluate(() => performance.getEntriesByType("resource").map((e) => e.name).filter((n) => n.includes(".wasm")));
+      assert.ok(wasm.length > 0, "the page fetched the .wasm from the dev server");
+      figures.viteDev = { wasmUrls: wasm.map((u) => new URL(u).pathname) };
+      await page.close();
+    } finally {
+      await server.close();
+    }
   });
 
   test("esbuild iife bundle (snowfall-wasm/init, await init(url)): NOT_INITIALIZED before, ids after; the same bundle as a classic service worker", async () => {
