@@ -150,7 +150,7 @@ describe("browser bundles (esbuild esm and iife, webpack 5 web and webworker, Vi
     writeFileSync(path.join(dir, "iife/index.html"), `<!doctype html><script src="./app.js"></script>`);
     const gz = (f) => gzipSync(readFileSync(path.join(dir, f))).length;
     figures.esbuildEsm = { jsGzip: gz("esm/app.js"), wasmGzip: gz("esm/snowfall_wasm_bg.wasm") };
-    figures.esbuildIife = { jsGzip: gz("iife/app.js") };
+    figures.esbuildIife = { jsGzip: gz("iife/app.js"), wasmGzip: gz("iife/snowfall_wasm_bg.wasm") };
     /** gzip bytes of the .js and the .wasm files a build emitted. */
     const emitted = (d) => {
       const files = readdirSync(path.join(dir, d), { recursive: true }).map(String);
@@ -165,6 +165,10 @@ describe("browser bundles (esbuild esm and iife, webpack 5 web and webworker, Vi
   });
   after(async () => {
     console.log("figures:", JSON.stringify(figures));
+    // The bytes each bundle adds to a page, gzip (README "Browsers" quotes them).
+    for (const [name, f] of Object.entries(figures)) {
+      if (f.jsGzip !== undefined) console.log(`bytes a page gets, gzip: ${name}: ${f.jsGzip} JS + ${f.wasmGzip} wasm = ${f.jsGzip + f.wasmGzip}`);
+    }
     await context?.close();
     await new Promise((r) => (srv ? srv.server.close(r) : r()));
   });
