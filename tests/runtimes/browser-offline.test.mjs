@@ -65,11 +65,11 @@ describe("examples/offline: two devices offline (service worker cache, reloads),
 
   const serverNotes = async () => (await (await fetch(`${srv.origin}/notes`, { signal: AbortSignal.timeout(10_000) })).json()).notes;
 
-  /** Loads (or reloads) the page and waits for its generator; returns what `notes.ready` says. */
+  /** Loads (or reloads) the page and waits for its generator; returns what `notes.ready` says and whether the service worker answered. */
   async function load(page, reload = false) {
-    if (reload) await page.reload(); else await page.goto(`${srv.origin}/`);
+    const res = reload ? await page.reload() : await page.goto(`${srv.origin}/`);
     await page.waitForFunction(() => window.notes !== undefined, null, { timeout: 30_000 });
-    return page.evaluate(() => window.notes.ready);
+    return { ...(await page.evaluate(() => window.notes.ready)), fromServiceWorker: res.fromServiceWorker() };
   }
   /** A device online: its first load, the service worker installed and controlling the page. */
   async function device(clock) {
@@ -127,6 +127,7 @@ describe("examples/offline: two devices offline (service worker cache, reloads),
       for (const round of [1, 2]) {
         const ready = await load(d.page, true);
         assert.equal(ready.error, undefined, `device ${name}, reload ${round} offline: ${ready.error}`);
+        assert.equal(ready.fromServiceWorker, true, "offline, the service worker answered the reload");
         d.generatorIds.push(ready.generatorId);
         const r = await add(d.page, texts(`${name} offline ${round}`, 20));
         assert.equal(r.error, undefined, r.error);
@@ -179,6 +180,7 @@ describe("examples/offline: two devices offline (service worker cache, reloads),
     assert.equal(late.made.length, 0);
     const reloaded = await load(d.page, true);
     assert.match(String(reloaded.error), /^GRANT_UNAVAILABLE: /, JSON.stringify(reloaded));
+    assert.equal(reloaded.fromServiceWorker, true);
     assert.equal(await pending(d.page), 5, "the notes made offline inside the window wait");
     await d.context.setOffline(false);
     await syncedByItself(d.page, "device c");
