@@ -119,7 +119,6 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
-  test: { include: ["test/**/*.test.js"] },
 });
 `;
 const WORKSPACE_CONFIG = `import { fileURLToPath } from "node:url";
@@ -130,7 +129,7 @@ const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 export default defineConfig({
   root: here("../.."),                 // the workspace root: the directory that holds node_modules
   plugins: [cloudflareTest({ wrangler: { configPath: here("wrangler.toml") } })],
-  test: { dir: here("."), include: ["test/**/*.test.js"] },
+  test: { dir: here(".") },           // the package's own tests
 });
 `;
 
@@ -178,30 +177,35 @@ function assertAllPassed({ json, output }) {
 
 describe(`vitest-pool-workers 0.15.1 + vitest ${VITEST} (workerd) with the installed package`, { timeout: 400_000 }, () => {
   let projectDir;
-  let appDir;
   before(async () => {
     ({ projectDir } = await installedPackage({ extraPackages: POOL_PACKAGES }));
     writeProject(projectDir, PLAIN_CONFIG);
-    // The workspace layout: the install's root becomes the workspace root, packages/app its member
-    // with no node_modules of its own (npm workspaces hoist every dependency to the root).
+  });
+
+  /**
+   * The workspace layout: the install's root becomes the workspace root, packages/<name> a member
+   * with no node_modules of its own (npm workspaces hoist every dependency to the root). Made after
+   * (a), whose default `include` would otherwise also find the members' tests.
+   */
+  function workspaceMember(name, config) {
     const rootJson = path.join(projectDir, "package.json");
     writeFileSync(rootJson, JSON.stringify({ ...JSON.parse(readFileSync(rootJson, "utf8")), workspaces: ["packages/*"] }, null, 2));
-    appDir = path.join(projectDir, "packages", "app");
-    writeProject(appDir, WORKSPACE_CONFIG);
-    writeFileSync(path.join(appDir, "package.json"), JSON.stringify({ name: "app", private: true, type: "module", dependencies: { "snowfall-wasm": "*" } }, null, 2));
-  });
+    const dir = path.join(projectDir, "packages", name);
+    writeProject(dir, config);
+    writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name, private: true, type: "module", dependencies: { "snowfall-wasm": "*" } }, null, 2));
+    return dir;
+  }
 
   test("(a) plain project: the README recipe runs the spec in workerd, every test passes", async () => {
     assertAllPassed(await vitestRun(projectDir, projectDir, "plain"));
   });
 
   test("(b) workspace package, node_modules above the vitest root: the README's workspace recipe passes", async () => {
-    assertAllPassed(await vitestRun(projectDir, appDir, "workspace"));
+    assertAllPassed(await vitestRun(projectDir, workspaceMember("app", WORKSPACE_CONFIG), "workspace"));
   });
 
   test("(b') the plain recipe in the workspace package fails as README says (the pool joins Vite's /@fs/ path to the root)", async () => {
-    const plainDir = path.join(projectDir, "packages", "plain-recipe");
-    writeProject(plainDir, PLAIN_CONFIG);
+    const plainDir = workspaceMember("plain-recipe", PLAIN_CONFIG);
     const { json, output } = await vitestRun(projectDir, plainDir, "workspace-plain");
     // If this starts passing, the pool fixed its .wasm path: drop the root setting from README.
     assert.match(output, /No such module "[^"]*packages\/plain-recipe\/@fs\/[^"]*snowfall_wasm_bg\.wasm\?mf_vitest_force=CompiledWasm"/, output);
