@@ -19,7 +19,7 @@
 // of the same requests, and performance.now() inside the Worker (local workerd moves it; a
 // cross-check only).
 import { execFile } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -61,9 +61,12 @@ export default {
 };
 `;
 
+const work = path.join(tmpdir(), `snowfall-bench-workers-cpu-${process.pid}`);
+process.on("exit", () => rmSync(work, { recursive: true, force: true }));
+
 /** Bundles the Worker against one package directory (esbuild, the README's recipe). */
 async function bundle(name, packageDir) {
-  const dir = path.join(tmpdir(), `snowfall-bench-workers-cpu-${process.pid}`, name);
+  const dir = path.join(work, name);
   mkdirSync(path.join(dir, "node_modules"), { recursive: true });
   cpSync(packageDir, path.join(dir, "node_modules", "snowfall-wasm"), { recursive: true });
   writeFileSync(path.join(dir, "index.js"), WORKER);
