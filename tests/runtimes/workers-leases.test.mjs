@@ -413,7 +413,7 @@ describe("examples/worker: set up, bundled by wrangler deploy --dry-run, run in 
     assert.ok(sizes.gzip < 100_000, `gzip ${sizes.gzip} bytes`);
   });
 
-  test("the README's esbuild recipe (--conditions=workerd --loader:.wasm=copy) bundles a Worker that runs", async () => {
+  test("the README's esbuild recipe (--conditions=workerd --loader:.wasm=copy) bundles a Worker that runs and wrangler deploys with no_bundle", async () => {
     const { projectDir } = await installedPackage();
     const dir = path.join(projectDir, "example-worker");
     const out = path.join(dir, "esbuild-dist");
@@ -430,6 +430,14 @@ describe("examples/worker: set up, bundled by wrangler deploy --dry-run, run in 
     } finally {
       await own.dispose();
     }
+    // ... and wrangler deploys that output as it is (no_bundle, the .wasm a CompiledWasm rule).
+    const toml = readFileSync(path.join(dir, "wrangler.toml"), "utf8").replace(/^main = .*$/m,
+      `main = "esbuild-dist/index.js"\nno_bundle = true\nrules = [{ type = "CompiledWasm", globs = ["**/*.wasm"] }]`);
+    writeFileSync(path.join(dir, "wrangler.esbuild.toml"), toml);
+    const deployed = path.join(dir, "esbuild-deployed");
+    const { stdout } = await wrangler(dir, projectDir, ["deploy", "--dry-run", "--config", "wrangler.esbuild.toml", "--outdir", deployed]);
+    assert.match(stdout, /env\.LEASES \(SnowfallLeases\)/, stdout);
+    assert.equal(readdirSync(deployed).map(String).filter((f) => f.endsWith(".wasm")).length, 1, stdout);
   });
 
   for (const route of ["/", "/d1"]) {
