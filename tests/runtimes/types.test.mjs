@@ -136,6 +136,44 @@ describe("TypeScript types of the installed package", { timeout: 180_000 }, () =
     });
   }
 
+  test("every option the types accept is one the runtime reads (options objects recorded by a Proxy)", async () => {
+    const { packageDir, packageJson } = await installedPackage();
+    const sf = await import(path.join(packageDir, packageJson.exports["."].node.import));
+    /** The keys `call` reads from its options (each value undefined), whatever it throws after. */
+    async function readKeys(call) {
+      const read = new Set();
+      const options = new Proxy({}, { get: (_, key) => { if (typeof key === "string") read.add(key); return undefined; } });
+      try { await call(options); } catch { /* missing required options: only the reads count */ }
+      return [...read];
+    }
+    // BrowserSyncer refuses unknown options and lists the ones it knows.
+    const refused = await sf.BrowserSyncer.open({ notAnOption: 1 }).then(() => null, (e) => e);
+    const browserKeys = /\(known: ([^)]*)\)/.exec(refused?.message ?? "")?.[1].split(", ");
+    assert.ok(browserKeys?.includes("fetchGrant"), `BrowserSyncer lists its options: ${refused?.message}`);
+    const createKeys = await readKeys(async (o) => (await sf.Snowfall.create(o)).close());
+    assert.ok(createKeys.includes("syncer") && createKeys.includes("timers"), `Snowfall.create reads: ${createKeys}`);
+    const runtime = {
+      DatabaseGroupOptions: await readKeys((o) => sf.DatabaseSyncer.open(o)),
+      RedisGroupOptions: await readKeys((o) => sf.RedisSyncer.open(o)),
+      DurableObjectGroupOptions: await readKeys((o) => sf.DurableObjectSyncer.open(o)),
+      BrowserSyncerOptions: browserKeys,
+      SessionOptions: await readKeys((o) => sf.openSession({
+        readGroup: async () => ({ livelinessProbeS: 5, epochUnixMs: 0 }), readFreeSlots: async () => [], compareAndSwap: async () => false, now: async () => Date.now(),
+      }, o)),
+      SimpleCreateOptions: createKeys,
+      StoreCreateOptions: createKeys,
+    };
+    const union = (keys) => keys.map((k) => JSON.stringify(k)).join(" | ");
+    writeFileSync(path.join(workDir, "option-keys.mts"), [
+      `import type { ${Object.keys(runtime).join(", ")} } from "snowfall-wasm";`,
+      "type None<T extends never> = T;",
+      ...Object.entries(runtime).map(([type, keys]) => `export type ${type}TypedNotRead = None<Exclude<keyof ${type}, ${union(keys)}>>;`),
+      "",
+    ].join("\n"));
+    const r = await tsc(["option-keys.mts"], CONFIGS["nodenext (Node ESM/CJS)"]);
+    assert.equal(r.code, 0, `a typed option the runtime never reads:\n${JSON.stringify(runtime)}\n${r.output}`);
+  });
+
   test("`using` / `await using` dispose a generator (target esnext)", async () => {
     const r = await tsc(["dispose.mts"], ["--module", "nodenext", "--moduleResolution", "nodenext", "--target", "esnext"]);
     assert.equal(r.code, 0, `tsc failed:\n${r.output}`);
@@ -148,9 +186,10 @@ describe("TypeScript types of the installed package", { timeout: 180_000 }, () =
 
   test("the new adapters take each driver's real object under its published types, and refuse others' (drivers.mts)", async () => {
     // The drivers' own .d.ts files, at the versions the repo tests against (PGlite's need
-    // @types/emscripten, which it does not depend on: skipLibCheck for this file only).
+    // @types/emscripten, which it does not depend on: skipLibCheck for this file only). pg and
+    // better-sqlite3 by their @types packages alone (no native build for a type check).
     const version = (name) => JSON.parse(readFileSync(path.join(repoRoot, "node_modules", name, "package.json"), "utf8")).version;
-    const drivers = ["postgres", "@electric-sql/pglite", "@libsql/client", "@types/node"];
+    const drivers = ["postgres", "@electric-sql/pglite", "@libsql/client", "@types/node", "@types/pg", "@neondatabase/serverless", "mysql2", "@types/better-sqlite3"];
     const { projectDir } = await installedPackage({ extraPackages: drivers.map((d) => `${d}@${version(d)}`) });
     const dir = path.join(projectDir, "types");
     mkdirSync(dir, { recursive: true });
