@@ -8,7 +8,7 @@ import { closeSync, openSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { before, describe, test } from "node:test";
 import { promisify } from "node:util";
-import { makeTempDir, packTarball, repoBin } from "./pack.mjs";
+import { installedPackage, makeTempDir, packTarball, repoBin } from "./pack.mjs";
 
 const run = promisify(execFile);
 
@@ -68,5 +68,17 @@ describe("package linters on the packed tarball", { timeout: 240_000 }, () => {
     assert.equal(r.code, 0, `publint failed:\n${r.stdout}${r.stderr}`);
     assert.doesNotMatch(r.stdout + r.stderr, /Errors:|Warnings:/, r.stdout + r.stderr);
     assert.match(r.stdout, /Linting/, "publint ran on the tarball");
+  });
+
+  test("require(\"snowfall-wasm/testing\") (testing.cjs) shares the package's module instance", async () => {
+    const { projectDir } = await installedPackage();
+    const script = [
+      'const { checkStore } = require("snowfall-wasm/testing");',
+      'const { SnowfallError } = require("snowfall-wasm");',
+      "checkStore(() => ({ readGroup: async () => null, readFreeSlots: async () => [], compareAndSwap: async () => false }))",
+      "  .then(() => console.log('passed'), (e) => console.log(JSON.stringify({ same: e instanceof SnowfallError, code: e.code })));",
+    ].join("\n");
+    const { stdout } = await run(process.execPath, ["--input-type=commonjs", "-e", script], { cwd: projectDir, timeout: 60_000 });
+    assert.deepEqual(JSON.parse(stdout), { same: true, code: "STORE_CHECK_FAILED" });
   });
 });
