@@ -257,12 +257,12 @@ export class DatabaseSyncer {
   /** Opens a lease session (what `Snowfall.create({ syncer: DatabaseSyncer })` calls). */
   static open(options: DatabaseGroupOptions): Promise<LeaseSession>;
   /** The group's settings and its live slots, for monitoring. */
-  static status(options: DatabaseGroupOptions): Promise<DatabaseSchemaGroupProperties & {
+  static status(options: { database: Database; schemaGroupName?: string; clock?: () => number }): Promise<DatabaseSchemaGroupProperties & {
     slotCount: number;
     live: { generatorId: number; lastUpdatedMs: number; reservedUntilMs: number; holder: string }[];
   }>;
   /** Drops the group's tables. */
-  static dropSchemaGroup(options: DatabaseGroupOptions): Promise<void>;
+  static dropSchemaGroup(options: { database: Database; schemaGroupName?: string }): Promise<void>;
   /** Grants a device a generator id and `windowMs` (1000..30 days) to mint in offline; hand the JSON to BrowserSyncer's fetchGrant. */
   static grant(options: DatabaseGroupOptions & { windowMs: number }): Promise<Grant>;
 }
@@ -337,11 +337,11 @@ export class DurableObjectSyncer {
   /** The store of a group (for `Snowfall.create({ store })` and `checkStore`). */
   static store(namespace: DurableObjectNamespaceLike, schemaGroupName?: string, options?: { createIfMissing?: boolean | GroupSettings }): DurableObjectStore;
   /** Creates the group in its object (4096 free slots); resolves its settings. */
-  static createSchemaGroup(options: DurableObjectGroupOptions & GroupSettings & { ifNotExists?: boolean; clock?: () => number }): Promise<StoreGroup>;
+  static createSchemaGroup(options: Omit<DurableObjectGroupOptions, keyof SessionOptions> & GroupSettings & { schemaGroupName?: string; ifNotExists?: boolean; clock?: () => number }): Promise<StoreGroup>;
   /** Opens a lease session (what `Snowfall.create({ syncer: DurableObjectSyncer })` calls). */
   static open(options: DurableObjectGroupOptions): Promise<LeaseSession>;
   /** The group's settings and its live slots (renewed within two probes). */
-  static status(options: DurableObjectGroupOptions): Promise<StoreGroup & { schemaGroupName: string; live: (StoreSlot & { generatorId: number })[] }>;
+  static status(options: { namespace: DurableObjectNamespaceLike; schemaGroupName?: string; clock?: () => number }): Promise<StoreGroup & { schemaGroupName: string; live: (StoreSlot & { generatorId: number })[] }>;
 }
 
 /**

@@ -152,22 +152,34 @@ describe("TypeScript types of the installed package", { timeout: 180_000 }, () =
     assert.ok(browserKeys?.includes("fetchGrant"), `BrowserSyncer lists its options: ${refused?.message}`);
     const createKeys = await readKeys(async (o) => (await sf.Snowfall.create(o)).close());
     assert.ok(createKeys.includes("syncer") && createKeys.includes("timers"), `Snowfall.create reads: ${createKeys}`);
+    // Each options type (a type expression over the package's names) and the keys its function reads.
+    const param = (fn) => `NonNullable<Parameters<typeof ${fn}>[0]>`;
+    const store = { readGroup: async () => ({ livelinessProbeS: 5, epochUnixMs: 0 }), readFreeSlots: async () => [], compareAndSwap: async () => false, now: async () => Date.now() };
     const runtime = {
-      DatabaseGroupOptions: await readKeys((o) => sf.DatabaseSyncer.open(o)),
-      RedisGroupOptions: await readKeys((o) => sf.RedisSyncer.open(o)),
-      DurableObjectGroupOptions: await readKeys((o) => sf.DurableObjectSyncer.open(o)),
+      [param("SimpleSyncer.createSchemaGroup")]: await readKeys((o) => sf.SimpleSyncer.createSchemaGroup(o)),
+      [param("DatabaseSyncer.createSchemaGroup")]: await readKeys((o) => sf.DatabaseSyncer.createSchemaGroup(o)),
+      [param("DatabaseSyncer.open")]: await readKeys((o) => sf.DatabaseSyncer.open(o)),
+      [param("DatabaseSyncer.status")]: await readKeys((o) => sf.DatabaseSyncer.status(o)),
+      [param("DatabaseSyncer.dropSchemaGroup")]: await readKeys((o) => sf.DatabaseSyncer.dropSchemaGroup(o)),
+      [param("DatabaseSyncer.grant")]: await readKeys((o) => sf.DatabaseSyncer.grant(o)),
+      [param("RedisSyncer.createSchemaGroup")]: await readKeys((o) => sf.RedisSyncer.createSchemaGroup(o)),
+      [param("RedisSyncer.open")]: await readKeys((o) => sf.RedisSyncer.open(o)),
+      [param("RedisSyncer.status")]: await readKeys((o) => sf.RedisSyncer.status(o)),
+      [param("DurableObjectSyncer.createSchemaGroup")]: await readKeys((o) => sf.DurableObjectSyncer.createSchemaGroup(o)),
+      [param("DurableObjectSyncer.open")]: await readKeys((o) => sf.DurableObjectSyncer.open(o)),
+      [param("DurableObjectSyncer.status")]: await readKeys((o) => sf.DurableObjectSyncer.status(o)),
+      [param("schemaGroupSql")]: await readKeys((o) => sf.schemaGroupSql(o)),
       BrowserSyncerOptions: browserKeys,
-      SessionOptions: await readKeys((o) => sf.openSession({
-        readGroup: async () => ({ livelinessProbeS: 5, epochUnixMs: 0 }), readFreeSlots: async () => [], compareAndSwap: async () => false, now: async () => Date.now(),
-      }, o)),
+      SessionOptions: await readKeys((o) => sf.openSession(store, o)),
       SimpleCreateOptions: createKeys,
       StoreCreateOptions: createKeys,
     };
     const union = (keys) => keys.map((k) => JSON.stringify(k)).join(" | ");
     writeFileSync(path.join(workDir, "option-keys.mts"), [
-      `import type { ${Object.keys(runtime).join(", ")} } from "snowfall-wasm";`,
+      'import type { BrowserSyncerOptions, SessionOptions, SimpleCreateOptions, StoreCreateOptions } from "snowfall-wasm";',
+      'import type { SimpleSyncer, DatabaseSyncer, RedisSyncer, DurableObjectSyncer, schemaGroupSql } from "snowfall-wasm";',
       "type None<T extends never> = T;",
-      ...Object.entries(runtime).map(([type, keys]) => `export type ${type}TypedNotRead = None<Exclude<keyof ${type}, ${union(keys)}>>;`),
+      ...Object.entries(runtime).map(([type, keys], i) => `export type TypedNotRead${i} = None<Exclude<keyof ${type}, ${union(keys)}>>; // ${type}`),
       "",
     ].join("\n"));
     const r = await tsc(["option-keys.mts"], CONFIGS["nodenext (Node ESM/CJS)"]);
