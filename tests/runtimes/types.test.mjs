@@ -155,25 +155,23 @@ describe("TypeScript types of the installed package", { timeout: 180_000 }, () =
     // Each options type (a type expression over the package's names) and the keys its function reads.
     const param = (fn) => `NonNullable<Parameters<typeof ${fn}>[0]>`;
     const store = { readGroup: async () => ({ livelinessProbeS: 5, epochUnixMs: 0 }), readFreeSlots: async () => [], compareAndSwap: async () => false, now: async () => Date.now() };
-    const runtime = {
-      [param("SimpleSyncer.createSchemaGroup")]: await readKeys((o) => sf.SimpleSyncer.createSchemaGroup(o)),
-      [param("DatabaseSyncer.createSchemaGroup")]: await readKeys((o) => sf.DatabaseSyncer.createSchemaGroup(o)),
-      [param("DatabaseSyncer.open")]: await readKeys((o) => sf.DatabaseSyncer.open(o)),
-      [param("DatabaseSyncer.status")]: await readKeys((o) => sf.DatabaseSyncer.status(o)),
-      [param("DatabaseSyncer.dropSchemaGroup")]: await readKeys((o) => sf.DatabaseSyncer.dropSchemaGroup(o)),
-      [param("DatabaseSyncer.grant")]: await readKeys((o) => sf.DatabaseSyncer.grant(o)),
-      [param("RedisSyncer.createSchemaGroup")]: await readKeys((o) => sf.RedisSyncer.createSchemaGroup(o)),
-      [param("RedisSyncer.open")]: await readKeys((o) => sf.RedisSyncer.open(o)),
-      [param("RedisSyncer.status")]: await readKeys((o) => sf.RedisSyncer.status(o)),
-      [param("DurableObjectSyncer.createSchemaGroup")]: await readKeys((o) => sf.DurableObjectSyncer.createSchemaGroup(o)),
-      [param("DurableObjectSyncer.open")]: await readKeys((o) => sf.DurableObjectSyncer.open(o)),
-      [param("DurableObjectSyncer.status")]: await readKeys((o) => sf.DurableObjectSyncer.status(o)),
+    const runtime = {};
+    const statics = {
+      SimpleSyncer: ["createSchemaGroup"],
+      DatabaseSyncer: ["createSchemaGroup", "open", "status", "dropSchemaGroup", "grant"],
+      RedisSyncer: ["createSchemaGroup", "open", "status"],
+      DurableObjectSyncer: ["createSchemaGroup", "open", "status"],
+    };
+    for (const [owner, methods] of Object.entries(statics)) {
+      for (const method of methods) runtime[param(`${owner}.${method}`)] = await readKeys((o) => sf[owner][method](o));
+    }
+    Object.assign(runtime, {
       [param("schemaGroupSql")]: await readKeys((o) => sf.schemaGroupSql(o)),
       BrowserSyncerOptions: browserKeys,
       SessionOptions: await readKeys((o) => sf.openSession(store, o)),
       SimpleCreateOptions: createKeys,
       StoreCreateOptions: createKeys,
-    };
+    });
     const union = (keys) => keys.map((k) => JSON.stringify(k)).join(" | ");
     writeFileSync(path.join(workDir, "option-keys.mts"), [
       'import type { BrowserSyncerOptions, SessionOptions, SimpleCreateOptions, StoreCreateOptions } from "snowfall-wasm";',
