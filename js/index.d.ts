@@ -127,6 +127,8 @@ export class LeaseSession {
 
 /** Options of a session on a store: every store call has a deadline. */
 export interface SessionOptions {
+  /** Names the session (default: the store's `schemaGroupName`, else "default"). */
+  schemaGroupName?: string;
   /** The deadline of every store operation, ms (default 10000, 1..600000). */
   storeTimeoutMs?: number;
   /** How far the store's clock may be from the host's when opening, ms (default: one liveliness probe). */
@@ -137,28 +139,55 @@ export interface SessionOptions {
 /** Opens a session on the schema group a store holds (what Snowfall.create({ store }) runs). */
 export function openSession(store: Store, options?: SessionOptions): Promise<LeaseSession>;
 
-/** A pluggable syncer: anything that opens sessions on a schema group. */
+/**
+ * A pluggable syncer: anything that opens sessions on a schema group. `Snowfall.create({ syncer, ...options })`
+ * hands `open` every option it was given, so the options a call takes are `O` (checked exactly).
+ */
 export interface Syncer<O = any> {
-  open(options: O): Promise<LeaseSession>;
+  open: (options: O) => Promise<LeaseSession>;
 }
 
-export interface CreateOptions extends GeneratorOptions, SessionOptions {
-  /** SimpleSyncer (default), DatabaseSyncer, or your own Syncer. */
-  syncer?: typeof SimpleSyncer | Syncer;
-  /** Your own store (docs/PROTOCOL.md); takes the place of `syncer`. */
-  store?: Store;
-  /** For DatabaseSyncer: the database, from fromPg / fromMysql2 / fromBetterSqlite3 / fromD1. */
-  database?: Database;
+/** What Snowfall.create reads itself, whatever holds the lease. */
+export interface CreateCommonOptions {
+  /** Clock returning Unix milliseconds. Default `Date.now`, read on every id (never at load). */
+  clock?: () => number;
+  /** How far ids may run ahead of a clock that stepped back or stands still (ms). Default 2000. */
+  clockToleranceMs?: number;
   /** Renew in the background with timers (default true where setTimeout exists). */
   timers?: boolean;
-  [option: string]: unknown;
 }
+
+/** `Snowfall.create()` on the in-memory SimpleSyncer (the default). */
+export interface SimpleCreateOptions extends GeneratorOptions, CreateCommonOptions {
+  syncer?: typeof SimpleSyncer;
+  store?: undefined;
+}
+
+/** `Snowfall.create({ store })`: your own store (docs/PROTOCOL.md). */
+export interface StoreCreateOptions extends CreateCommonOptions, SessionOptions {
+  store: Store;
+  syncer?: undefined;
+}
+
+/** `Snowfall.create({ syncer, ... })`: the syncer's own `open` options `O` plus clock, clockToleranceMs and timers. */
+export type SyncerCreateOptions<O> = CreateCommonOptions & { syncer: Syncer<O>; store?: undefined } & NoInfer<O>;
+
+/** Options of `Snowfall.create` without a syncer object (the syncer forms are `SyncerCreateOptions<O>`). */
+export type CreateOptions = SimpleCreateOptions | StoreCreateOptions;
 
 export class Snowfall {
   /** A generator on an in-memory schema group (SimpleSyncer). */
   constructor(options?: GeneratorOptions & { syncer?: typeof SimpleSyncer });
-  /** A generator on any syncer; resolves once a generator id is leased. */
-  static create(options?: CreateOptions): Promise<Snowfall>;
+  /** A generator on the in-memory SimpleSyncer. */
+  static create(options?: SimpleCreateOptions): Promise<Snowfall>;
+  /** A generator on your own store; resolves once a generator id is leased. */
+  static create(options: StoreCreateOptions): Promise<Snowfall>;
+  /**
+   * A generator on a syncer (DatabaseSyncer, RedisSyncer, DurableObjectSyncer, BrowserSyncer or
+   * your own); the other options are the syncer's `open` options, so `{ syncer: DatabaseSyncer }`
+   * needs `database` and a misspelt option does not compile. Resolves once a generator id is leased.
+   */
+  static create<O>(options: SyncerCreateOptions<O>): Promise<Snowfall>;
   /** The next GUID. */
   getGuid(): bigint;
   /** `count` GUIDs at once. */
@@ -228,14 +257,30 @@ export class DatabaseSyncer {
   /** Opens a lease session (what `Snowfall.create({ syncer: DatabaseSyncer })` calls). */
   static open(options: DatabaseGroupOptions): Promise<LeaseSession>;
   /** The group's settings and its live slots, for monitoring. */
-  static status(options: DatabaseGroupOptions): Promise<DatabaseSchemaGroupProperties & {
+  static status(options: { database: Database; schemaGroupName?: string; clock?: () => number }): Promise<DatabaseSchemaGroupProperties & {
     slotCount: number;
     live: { generatorId: number; lastUpdatedMs: number; reservedUntilMs: number; holder: string }[];
   }>;
   /** Drops the group's tables. */
-  static dropSchemaGroup(options: DatabaseGroupOptions): Promise<void>;
+  static dropSchemaGroup(options: { database: Database; schemaGroupName?: string }): Promise<void>;
   /** Grants a device a generator id and `windowMs` (1000..30 days) to mint in offline; hand the JSON to BrowserSyncer's fetchGrant. */
   static grant(options: DatabaseGroupOptions & { windowMs: number }): Promise<Grant>;
+}
+
+/** The SQL store DatabaseSyncer keeps a schema group in (two tables; docs/PROTOCOL.md). */
+export class SqlStore implements Store {
+  constructor(database: Database, schemaGroupName: string);
+  readonly schemaGroupName: string;
+  readonly dialect: Database["dialect"];
+  readGroup(): Promise<StoreGroup | null>;
+  readFreeSlots(request: { from: number; to: number; limit: number; freeBeforeMs: number }): Promise<(StoreSlot & { generatorId: number })[]>;
+  compareAndSwap(request: { generatorId: number; expected: StoreSlot; next: StoreSlot }): Promise<boolean>;
+  /** Creates the tables and the 4096 free slots (SCHEMA_GROUP_EXISTS unless ifNotExists). */
+  createGroup(group: Required<Omit<StoreGroup, "schemaGroupName">>, options?: { ifNotExists?: boolean }): Promise<StoreGroup | null>;
+  now(): Promise<number>;
+  liveSlots(sinceMs: number): Promise<(StoreSlot & { generatorId: number })[]>;
+  slotCount(): Promise<number>;
+  drop(): Promise<void>;
 }
 
 /** A Durable Object namespace binding (`env.LEASES`), as far as DurableObjectSyncer uses it. */
@@ -292,11 +337,11 @@ export class DurableObjectSyncer {
   /** The store of a group (for `Snowfall.create({ store })` and `checkStore`). */
   static store(namespace: DurableObjectNamespaceLike, schemaGroupName?: string, options?: { createIfMissing?: boolean | GroupSettings }): DurableObjectStore;
   /** Creates the group in its object (4096 free slots); resolves its settings. */
-  static createSchemaGroup(options: DurableObjectGroupOptions & GroupSettings & { ifNotExists?: boolean; clock?: () => number }): Promise<StoreGroup>;
+  static createSchemaGroup(options: Omit<DurableObjectGroupOptions, keyof SessionOptions> & GroupSettings & { schemaGroupName?: string; ifNotExists?: boolean; clock?: () => number }): Promise<StoreGroup>;
   /** Opens a lease session (what `Snowfall.create({ syncer: DurableObjectSyncer })` calls). */
   static open(options: DurableObjectGroupOptions): Promise<LeaseSession>;
   /** The group's settings and its live slots (renewed within two probes). */
-  static status(options: DurableObjectGroupOptions): Promise<StoreGroup & { schemaGroupName: string; live: (StoreSlot & { generatorId: number })[] }>;
+  static status(options: { namespace: DurableObjectNamespaceLike; schemaGroupName?: string; clock?: () => number }): Promise<StoreGroup & { schemaGroupName: string; live: (StoreSlot & { generatorId: number })[] }>;
 }
 
 /**
@@ -304,9 +349,16 @@ export class DurableObjectSyncer {
  * request's bindings; the first call creates the one generator (concurrent first calls share it),
  * every call renews it if due through the store those options describe. No timers.
  */
-export type WorkerOptions = CreateOptions & { namespace?: DurableObjectNamespaceLike; createIfMissing?: boolean | GroupSettings };
-export function forWorker<Env = any, Ctx = any>(
-  makeOptions: (env: Env, ctx?: Ctx) => WorkerOptions | Promise<WorkerOptions>,
+export type WorkerOptions = SessionOptions & { clockToleranceMs?: number } & (
+  | { store: Store; syncer?: undefined }
+  | { syncer: typeof DatabaseSyncer; database: Database; store?: undefined }
+  | { syncer: typeof DurableObjectSyncer; namespace: DurableObjectNamespaceLike; createIfMissing?: boolean | GroupSettings; store?: undefined }
+);
+type KeysOfUnion<T> = T extends unknown ? keyof T : never;
+/** `R` with every key no WorkerOptions form has mapped to `never` (a misspelt option is an error). */
+type ExactWorkerOptions<R> = R & { [K in Exclude<keyof R, KeysOfUnion<WorkerOptions>>]: never };
+export function forWorker<Env = any, Ctx = any, R extends WorkerOptions = WorkerOptions>(
+  makeOptions: (env: Env, ctx?: Ctx) => ExactWorkerOptions<R> | Promise<ExactWorkerOptions<R>>,
 ): (env: Env, ctx?: Ctx) => Promise<Snowfall>;
 
 /**
@@ -353,9 +405,28 @@ export class RedisSyncer {
   static dropSchemaGroup(options: RedisGroupOptions): Promise<void>;
 }
 
-export function fromPg(poolOrClient: unknown): Database;
-export function fromMysql2(pool: unknown): Database;
-export function fromBetterSqlite3(db: unknown): Database;
+/** pg's Pool, Client or PoolClient (or Neon's Pool): what fromPg calls. */
+export interface PgQueryableLike {
+  query(config: { text: string; values: any[]; types: { getTypeParser(oid: number, format?: any): any } }): Promise<{ rows: any[]; rowCount: number | null }>;
+}
+/** A mysql2 promise pool or connection (`mysql2/promise`, or `pool.promise()`). */
+export interface Mysql2PromiseLike {
+  query(sql: string, values: any[]): Promise<any>;
+}
+/** A better-sqlite3 `Database`. */
+export interface BetterSqlite3DatabaseLike {
+  prepare(sql: string): {
+    readonly reader: boolean;
+    all(...params: any[]): unknown[];
+    run(...params: any[]): { changes: number | bigint };
+  };
+}
+/** PostgreSQL through pg (a Pool, or a connected Client), or Neon's Pool. */
+export function fromPg(poolOrClient: PgQueryableLike): Database;
+/** MySQL / MariaDB through mysql2's promise API. */
+export function fromMysql2(pool: Mysql2PromiseLike): Database;
+/** SQLite through better-sqlite3. */
+export function fromBetterSqlite3(db: BetterSqlite3DatabaseLike): Database;
 /** The shape of a Cloudflare D1 binding (`env.DB`) the adapter uses (structural: no workers-types needed). */
 export interface D1DatabaseLike {
   prepare(query: string): { bind(...values: unknown[]): { all(): Promise<unknown> }; all(): Promise<unknown> };

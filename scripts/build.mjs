@@ -68,6 +68,17 @@ writeFileSync(join(pkg, "node.mjs"), [
   "",
 ].join("\n"));
 
+// Types: TypeScript takes each entry's declarations from the file next to it (node.mjs ->
+// node.d.mts, browser.mjs -> browser.d.mts, ...). A .d.ts in a "type": "module" package is ESM, so
+// the CommonJS entries get .d.cts twins of the ESM declarations, and snowfall-wasm/testing a
+// CommonJS build that require()s the package itself (one module instance: node.cjs).
+cpSync(join(pkg, "index.d.ts"), join(pkg, "node.d.cts"));
+cpSync(join(pkg, "testing.d.ts"), join(pkg, "testing.d.cts"));
+run(join(root, "node_modules/.bin/esbuild"), [
+  join(pkg, "testing.js"), "--bundle", "--platform=node", "--format=cjs", "--target=node18",
+  "--log-level=warning", "--external:snowfall-wasm", `--outfile=${join(pkg, "testing.cjs")}`,
+]);
+
 const meta = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 const published = {
   name: meta.name,
@@ -77,12 +88,16 @@ const published = {
   keywords: meta.keywords,
   type: "module",
   bin: { "snowfall-wasm": "./cli.mjs" },
-  types: "./index.d.ts",
+  // node10 resolution (no exports map) gets the CommonJS entry and its types.
+  types: "./node.d.cts",
   main: "./node.cjs",
   module: "./node.mjs",
+  // No `types` conditions: each file's types sit next to it (see above), so every condition gets
+  // the declarations of the file it selects: the server entries the whole API, the browser entry
+  // (browser/worker/default; also TypeScript's bundler resolution without customConditions) only
+  // what init.mjs exports.
   exports: {
     ".": {
-      types: "./index.d.ts",
       workerd: "./workerd.mjs",
       // Web workers (webpack's webworker target matches "worker") get the browser entry; Cloudflare
       // Workers match "workerd" first.
@@ -94,8 +109,8 @@ const published = {
       default: "./browser.mjs",
     },
     // The browser entry without top-level await (service workers, SharedWorkers): `await init()`.
-    "./init": { types: "./init.d.ts", default: "./init.mjs" },
-    "./testing": { types: "./testing.d.ts", default: "./testing.js" },
+    "./init": { default: "./init.mjs" },
+    "./testing": { require: "./testing.cjs", default: "./testing.js" },
     "./package.json": "./package.json",
   },
   engines: meta.engines,

@@ -64,7 +64,8 @@ try {
   }
 }
 
-async function databaseUsage(db: Database, pgPool: unknown, mysqlPool: unknown, sqlite: unknown, d1: import("snowfall-wasm").D1DatabaseLike): Promise<bigint> {
+import type { PgQueryableLike, Mysql2PromiseLike, BetterSqlite3DatabaseLike } from "snowfall-wasm";
+async function databaseUsage(db: Database, pgPool: PgQueryableLike, mysqlPool: Mysql2PromiseLike, sqlite: BetterSqlite3DatabaseLike, d1: import("snowfall-wasm").D1DatabaseLike): Promise<bigint> {
   const adapters: Database[] = [fromPg(pgPool), fromMysql2(mysqlPool), fromBetterSqlite3(sqlite), fromD1(d1)];
   await DatabaseSyncer.createSchemaGroup({ database: db, schemaGroupName: "orders", ifNotExists: true });
   const session: LeaseSession = await DatabaseSyncer.open({ database: db, schemaGroupName: "orders" });

@@ -1,0 +1,2 @@
+// Types of deno.mjs (TypeScript finds them next to it): the whole API.
+export * from "./index.js";

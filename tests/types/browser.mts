@@ -1,0 +1,31 @@
+// A browser consumer (conditions browser / worker / default, and TypeScript's bundler resolution
+// without customConditions): the browser entry's types, which hold no database, Redis or Workers
+// API (tests/runtimes/types.test.mjs compiles it; an unused @ts-expect-error is an error, TS2578).
+import { Snowfall, BrowserSyncer, IndexedDbStore, SimpleSyncer, decodeGuid, lockName, SnowfallError, init, isInitialized } from "snowfall-wasm";
+import { fromPg, DatabaseSyncer } from "snowfall-wasm";
+import type { Grant, Store } from "snowfall-wasm";
+// @ts-expect-error RedisSyncer is not in the browser entry
+import { RedisSyncer } from "snowfall-wasm";
+// @ts-expect-error forWorker is not in the browser entry
+import { forWorker } from "snowfall-wasm";
+// @ts-expect-error guidReplacer is not in the browser entry (init.mjs does not export it)
+import { guidReplacer } from "snowfall-wasm";
+void [RedisSyncer, forWorker, guidReplacer];
+
+async function page(fetchGrant: () => Promise<Grant>): Promise<bigint> {
+  await init();
+  const ready: boolean = isInitialized();
+  const gen = await Snowfall.create({ syncer: BrowserSyncer, schemaGroupName: "notes", fetchGrant, grants: 2 });
+  const store: Store = new IndexedDbStore({ schemaGroupName: "notes" });
+  SimpleSyncer.createSchemaGroup({ schemaGroupName: "local" });
+  const id = gen.getGuid();
+  void [ready, store, decodeGuid(id), lockName("notes", 1), new SnowfallError("INVALID_TYPE", "x")];
+  return id;
+}
+void page;
+
+// The server-only names exist (one import line for isomorphic code) but only throw here.
+const never: never = fromPg({});
+void never;
+// @ts-expect-error DatabaseSyncer.grant runs on your server, not in the browser entry
+void DatabaseSyncer.grant;
