@@ -3,7 +3,7 @@
 // API here; the server-only names exist at run time only to throw UNSUPPORTED_RUNTIME.
 export {
   Snowfall, SimpleSyncer, BrowserSyncer, IndexedDbStore, lockName, LeaseSession, openSession,
-  SnowfallError, decodeGuid, guidRange, DEFAULT_EPOCH,
+  SnowfallError, decodeGuid, guidRange, DEFAULT_EPOCH, guidReplacer, guidReviver,
 } from "./index.js";
 export type {
   SnowfallErrorCode, GeneratorOptions, SchemaGroupOptions, DecodedGuid, Lease, StoreSlot, StoreGroup, Store,

@@ -113,6 +113,7 @@ export function guidRange(time, options) {
 }
 
 export { SnowfallError } from "./errors.js";
+export { guidReplacer, guidReviver } from "./json.js";
 export { LeaseSession } from "./lease/session.js";
 export { IndexedDbStore, lockName } from "./stores/browser.js";
 

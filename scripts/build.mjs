@@ -92,10 +92,10 @@ const published = {
   types: "./node.d.cts",
   main: "./node.cjs",
   module: "./node.mjs",
-  // No `types` conditions: each file's types sit next to it (see above), so every condition gets
-  // the declarations of the file it selects: the server entries the whole API, the browser entry
-  // (browser/worker/default; also TypeScript's bundler resolution without customConditions) only
-  // what init.mjs exports.
+  // Each file's types sit next to it (see above), so every condition gets the declarations of the
+  // file it selects: the server entries the whole API, the browser entry (browser, worker) only what
+  // init.mjs exports. `default` alone names its types: TypeScript's bundler resolution without
+  // customConditions lands there for server code too (Workers, Bun), so it declares the whole API.
   exports: {
     ".": {
       workerd: "./workerd.mjs",
@@ -106,7 +106,7 @@ const published = {
       // Deno's import: the wasm by `import source` (no --allow-read); its require() takes node.cjs.
       deno: { import: "./deno.mjs", require: "./node.cjs" },
       node: { import: "./node.mjs", require: "./node.cjs" },
-      default: "./browser.mjs",
+      default: { types: "./default.d.mts", default: "./browser.mjs" },
     },
     // The browser entry without top-level await (service workers, SharedWorkers): `await init()`.
     "./init": { default: "./init.mjs" },

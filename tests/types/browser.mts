@@ -1,5 +1,4 @@
-// A browser consumer (conditions browser / worker / default, and TypeScript's bundler resolution
-// without customConditions): the browser entry's types, which hold no database, Redis or Workers
+// A browser consumer (customConditions browser or worker): the browser entry's types, which hold no database, Redis or Workers
 // API (tests/runtimes/types.test.mjs compiles it; an unused @ts-expect-error is an error, TS2578).
 import { Snowfall, BrowserSyncer, IndexedDbStore, SimpleSyncer, decodeGuid, lockName, SnowfallError, init, isInitialized } from "snowfall-wasm";
 import { fromPg, DatabaseSyncer } from "snowfall-wasm";
@@ -8,9 +7,8 @@ import type { Grant, Store } from "snowfall-wasm";
 import { RedisSyncer } from "snowfall-wasm";
 // @ts-expect-error forWorker is not in the browser entry
 import { forWorker } from "snowfall-wasm";
-// @ts-expect-error guidReplacer is not in the browser entry (init.mjs does not export it)
-import { guidReplacer } from "snowfall-wasm";
-void [RedisSyncer, forWorker, guidReplacer];
+import { guidReplacer, guidReviver } from "snowfall-wasm";
+void [RedisSyncer, forWorker];
 
 async function page(fetchGrant: () => Promise<Grant>): Promise<bigint> {
   await init();
@@ -19,6 +17,8 @@ async function page(fetchGrant: () => Promise<Grant>): Promise<bigint> {
   const store: Store = new IndexedDbStore({ schemaGroupName: "notes" });
   SimpleSyncer.createSchemaGroup({ schemaGroupName: "local" });
   const id = gen.getGuid();
+  const back: { id: bigint } = JSON.parse(JSON.stringify({ id }, guidReplacer), guidReviver("id"));
+  void back;
   void [ready, store, decodeGuid(id), lockName("notes", 1), new SnowfallError("INVALID_TYPE", "x")];
   return id;
 }
