@@ -58,6 +58,40 @@ impl Default for Settings {
     }
 }
 
+/// Counters a service exports to its metrics ([`Generator::stats`]). They count where the events
+/// happen (the minting paths and the keeper's renewals) and only ever grow, except that a failed
+/// batch takes its minting counters back with it ([`Generator::rollback`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct GeneratorStats {
+    /// Ids handed out.
+    pub ids_made: u64,
+    /// Milliseconds minted ahead of the clock reading (a frozen clock, a full millisecond
+    /// borrowing the next one, a clock behind a new window's start, a step back ridden out).
+    pub borrowed_ms: u64,
+    /// Clock steps back ridden out: a reading below the one before it, within the tolerance.
+    pub clock_steps_back: u64,
+    /// Renewals through the generator's own keeper (in-memory groups) that succeeded / failed.
+    pub renewals_ok: u64,
+    pub renewals_failed: u64,
+    /// Leases adopted for a different generator id than the one held before.
+    pub generator_id_switches: u64,
+}
+
+/// The minting state a failed batch restores ([`Generator::mark`], [`Generator::rollback`]).
+#[derive(Debug, Clone, Copy)]
+struct Mark {
+    last_ms: i64,
+    counter: u16,
+    issued_any: bool,
+    stalled_reading: i64,
+    made: u64,
+    bulk: u64,
+    borrowed_ms: u64,
+    steps_back: u64,
+    slow_reading: i64,
+    slow_made: u64,
+}
+
 /// Mints Snowfall GUIDs inside the lease it holds.
 ///
 /// ```
@@ -93,6 +127,18 @@ pub struct Generator<C: Clock> {
     issued_any: bool,
     closed: bool,
     keeper: Option<Box<dyn LeaseKeeper>>,
+    /// Ids made by `next_id` (one add on the hot path) and by `fill_some`'s counter runs.
+    made: u64,
+    bulk: u64,
+    /// The slow path's last clock reading, and `made` when it was taken: if `made` moved on since,
+    /// the last reading was a fast path's, which always equals `last_ms`. So a step back is found
+    /// without the hot path storing its reading.
+    slow_reading: i64,
+    slow_made: u64,
+    /// Counters of [`GeneratorStats`] kept by the slow paths.
+    counts: GeneratorStats,
+    had_lease: bool,
+    mark: Option<Mark>,
 }
 
 impl<C: Clock> Generator<C> {
@@ -113,6 +159,13 @@ impl<C: Clock> Generator<C> {
             issued_any: false,
             closed: false,
             keeper: None,
+            made: 0,
+            bulk: 0,
+            slow_reading: i64::MIN,
+            slow_made: 0,
+            counts: GeneratorStats::default(),
+            had_lease: false,
+            mark: None,
         }
     }
 
@@ -156,6 +209,58 @@ impl<C: Clock> Generator<C> {
             .then(|| self.last_ms + self.settings.epoch_unix_ms)
     }
 
+    /// The counters so far (cheap: a copy of a few fields).
+    pub fn stats(&self) -> GeneratorStats {
+        GeneratorStats {
+            ids_made: self.made + self.bulk,
+            ..self.counts
+        }
+    }
+
+    /// Remembers the minting state, for [`rollback`](Self::rollback): a batch marks before it
+    /// starts, and a batch whose ids reached its caller marks again after them.
+    pub fn mark(&mut self) {
+        self.mark = Some(Mark {
+            last_ms: self.last_ms,
+            counter: self.counter,
+            issued_any: self.issued_any,
+            stalled_reading: self.stalled_reading,
+            made: self.made,
+            bulk: self.bulk,
+            borrowed_ms: self.counts.borrowed_ms,
+            steps_back: self.counts.clock_steps_back,
+            slow_reading: self.slow_reading,
+            slow_made: self.slow_made,
+        });
+    }
+
+    /// Undoes every id made since the last [`mark`](Self::mark): for a batch that failed, whose
+    /// ids never reached anyone (the caller must guarantee that). The next id is the one the
+    /// batch would have started with, and the tolerance it borrowed is back. What happened to the
+    /// lease stays: a renewal was saved, and if the batch adopted another generator id, minting
+    /// still starts inside that id's window (after every id this generator issued).
+    pub fn rollback(&mut self) {
+        let Some(m) = self.mark.take() else { return };
+        let held = (self.generator_id, self.window_start);
+        self.last_ms = m.last_ms;
+        self.counter = m.counter;
+        self.issued_any = m.issued_any;
+        self.stalled_reading = m.stalled_reading;
+        self.made = m.made;
+        self.bulk = m.bulk;
+        self.counts.borrowed_ms = m.borrowed_ms;
+        self.counts.clock_steps_back = m.steps_back;
+        self.slow_reading = m.slow_reading;
+        self.slow_made = m.slow_made;
+        if self.issued_any && held.1 > self.last_ms {
+            // The window was adopted during the batch, beginning after the restored last id:
+            // mint from its start, as adopt_lease does.
+            self.last_ms = held.1 - 1;
+            self.counter = MAX_LOOPING_COUNTER;
+        }
+        self.mark = Some(m);
+    }
+
     /// Adopts a lease saved by a syncer: either a renewal of the current generator id (the window
     /// grows) or a different generator id with its own window (id and window switch together).
     /// Ids stay strictly increasing across the switch.
@@ -166,6 +271,15 @@ impl<C: Clock> Generator<C> {
         let start = lease.window_start_unix_ms.saturating_sub(epoch).max(0);
         let end = lease.window_end_unix_ms.saturating_sub(epoch);
         let same_id = self.lease.map(|l| l.generator_id) == Some(lease.generator_id);
+        if self.had_lease && lease.generator_id != self.generator_id {
+            self.counts.generator_id_switches += 1;
+        }
+        self.had_lease = true;
+        // The reading before this adoption, for step-back detection: last_ms may rise below.
+        if self.made != self.slow_made {
+            self.slow_reading = self.last_ms;
+            self.slow_made = self.made;
+        }
         // `start > last_ms`: the same generator id, but a window beginning after this generator's
         // last id (it lost the id and claimed it again, after other holders): not a renewal.
         if !same_id || !self.issued_any || start > self.last_ms {
@@ -229,22 +343,30 @@ impl<C: Clock> Generator<C> {
             self.last_ms = now;
             self.counter = 0;
             self.issued_any = true;
+            self.made += 1;
             return Ok(pack(now as u64, 0, self.generator_id));
         }
         if now == self.last_ms && self.counter < MAX_LOOPING_COUNTER && now <= self.fast_limit {
             self.counter += 1;
+            self.made += 1;
             return Ok(pack(now as u64, self.counter, self.generator_id));
         }
         self.next_id_slow(now)
     }
 
     /// Fills `out` with consecutive ids, reading the clock once per millisecond used rather than
-    /// once per id. Same guarantees as [`next_id`](Self::next_id); on error, `out` is partly
-    /// written and the ids already made are simply never used again.
+    /// once per id. Same guarantees as [`next_id`](Self::next_id). All or nothing: on error `out`
+    /// is zeroed and the generator is as it was before the call (the ids it made are taken back,
+    /// so the next id, and the clock tolerance, are what they would have been without it).
     pub fn fill(&mut self, out: &mut [u64]) -> Result<(), Error> {
+        self.mark();
         match self.fill_some(out) {
             (_, None) => Ok(()),
-            (_, Some(e)) => Err(e),
+            (n, Some(e)) => {
+                out[..n].fill(0);
+                self.rollback();
+                Err(e)
+            }
         }
     }
 
@@ -270,6 +392,7 @@ impl<C: Clock> Generator<C> {
                 *slot = id;
             }
             self.counter += take as u16;
+            self.bulk += take as u64;
             i += take;
         }
         (i, None)
@@ -298,6 +421,20 @@ impl<C: Clock> Generator<C> {
         if self.closed {
             return Err(Error::GeneratorClosed);
         }
+        // The reading before this one: this path's last, or a fast path's (= last_ms).
+        let before = if self.made == self.slow_made {
+            self.slow_reading
+        } else {
+            self.last_ms
+        };
+        self.slow_reading = now;
+        self.slow_made = self.made;
+        if now >= 0
+            && now < before
+            && self.last_ms.saturating_sub(now) <= self.settings.clock_tolerance_ms
+        {
+            self.counts.clock_steps_back += 1;
+        }
         if now >= self.renew_at {
             self.renew(now)?;
         }
@@ -311,6 +448,7 @@ impl<C: Clock> Generator<C> {
             return Err(self.before_epoch(now));
         }
         let tolerance = self.settings.clock_tolerance_ms;
+        let mut reading = now;
         let (ms, counter) = if now > self.last_ms {
             (now, 0)
         } else {
@@ -333,6 +471,7 @@ impl<C: Clock> Generator<C> {
                     }
                 }
                 loop {
+                    reading = now;
                     if now > self.last_ms {
                         break (now, 0);
                     }
@@ -381,9 +520,14 @@ impl<C: Clock> Generator<C> {
                 window_end_unix_ms: lease.window_end_unix_ms,
             });
         }
+        if counter == 0 && ms > reading {
+            self.counts.borrowed_ms += 1;
+        }
         self.last_ms = ms;
         self.counter = counter;
         self.issued_any = true;
+        self.made += 1;
+        self.slow_made = self.made;
         Ok(pack(ms as u64, counter, self.generator_id))
     }
 
@@ -405,16 +549,20 @@ impl<C: Clock> Generator<C> {
         };
         match keeper.renew(&lease, now + self.settings.epoch_unix_ms) {
             Ok(renewed) => {
+                self.counts.renewals_ok += 1;
                 self.adopt_lease(renewed);
                 Ok(())
             }
-            // Keep minting inside the window already saved; try again on the next slow call.
-            Err(_) if now <= self.mint_limit => {
+            Err(e) => {
+                self.counts.renewals_failed += 1;
+                if now > self.mint_limit {
+                    return Err(e);
+                }
+                // Keep minting inside the window already saved; try again on the next slow call.
                 self.renew_at = now + 1;
                 self.update_fast_limit();
                 Ok(())
             }
-            Err(e) => Err(e),
         }
     }
 
@@ -639,6 +787,137 @@ mod tests {
         assert!(out.windows(2).all(|w| w[0] < w[1]));
         let next = g.next_id().unwrap();
         assert!(next > out[9_999]);
+    }
+
+    /// A keeper whose renewals extend the window by 100 ms, and fail while `fail` is set.
+    struct TestKeeper {
+        fail: alloc::rc::Rc<core::cell::Cell<bool>>,
+    }
+
+    impl LeaseKeeper for TestKeeper {
+        fn renew_interval_ms(&self) -> i64 {
+            50
+        }
+        fn renew(&mut self, current: &Lease, now_unix_ms: i64) -> Result<Lease, Error> {
+            if self.fail.get() {
+                return Err(Error::GeneratorClosed);
+            }
+            Ok(Lease {
+                window_end_unix_ms: now_unix_ms + 100,
+                ..*current
+            })
+        }
+        fn release(&mut self, _: &Lease, _: Option<i64>) {}
+    }
+
+    #[test]
+    fn a_failed_fill_leaves_the_generator_as_it_was() {
+        // Issue 9: a batch past the borrow bound used up the tolerance, so the next id failed too.
+        let per_ms = MAX_LOOPING_COUNTER as usize + 1;
+        for too_many in [per_ms * 2_002, per_ms * 2_001 + 1, per_ms * 3_000] {
+            let clock = ManualClock::new(EPOCH + 1_000);
+            let mut g = generator(&clock);
+            let twin_clock = ManualClock::new(EPOCH + 1_000);
+            let mut twin = generator(&twin_clock);
+            assert_eq!(g.next_id(), twin.next_id());
+            let before = g.stats();
+            let mut out = vec![0u64; too_many];
+            assert_eq!(g.fill(&mut out).unwrap_err().code(), "CLOCK_STALLED");
+            assert!(
+                out.iter().all(|&id| id == 0),
+                "no id of a failed fill is left in out"
+            );
+            assert_eq!(g.stats(), before);
+            // The next ids are the ones the batch would have started with: the whole tolerance.
+            for _ in 0..per_ms * 2_001 - 1 {
+                assert_eq!(g.next_id(), twin.next_id());
+            }
+            assert_eq!(g.next_id().unwrap_err().code(), "CLOCK_STALLED");
+            assert_eq!(g.stats(), twin.stats());
+        }
+    }
+
+    #[test]
+    fn rollback_after_a_new_window_mints_inside_it() {
+        let clock = ManualClock::new(EPOCH + 1_000);
+        let mut g = generator(&clock);
+        let a = g.next_id().unwrap();
+        g.mark();
+        g.adopt_lease(Lease {
+            generator_id: 9,
+            window_start_unix_ms: EPOCH + 1_500,
+            window_end_unix_ms: i64::MAX,
+        });
+        assert!(g.next_id().unwrap() > a);
+        g.rollback();
+        let p = GuidParts::from_guid(g.next_id().unwrap());
+        assert_eq!(
+            (p.ms_since_epoch, p.looping_counter, p.generator_id),
+            (1_500, 0, 9)
+        );
+    }
+
+    #[test]
+    fn stats_count_where_events_happen() {
+        let clock = ManualClock::new(EPOCH + 10_000);
+        let fail = alloc::rc::Rc::new(core::cell::Cell::new(false));
+        let lease = Lease {
+            generator_id: 5,
+            window_start_unix_ms: EPOCH,
+            window_end_unix_ms: EPOCH + 10_100,
+        };
+        let keeper = Box::new(TestKeeper { fail: fail.clone() });
+        let mut g = Generator::with_keeper(clock.clone(), Settings::default(), lease, keeper);
+        assert_eq!(g.stats(), GeneratorStats::default());
+        let per_ms = MAX_LOOPING_COUNTER as u64 + 1;
+        // Frozen clock: 3 ms of ids borrow 2 ms ahead of it.
+        let mut out = vec![0u64; 3 * per_ms as usize];
+        g.fill(&mut out).unwrap();
+        let s = g.stats();
+        assert_eq!(
+            (s.ids_made, s.borrowed_ms, s.clock_steps_back),
+            (3 * per_ms, 2, 0)
+        );
+        // A step back ridden out counts once, however many ids it takes to ride it out.
+        clock.advance(10);
+        g.next_id().unwrap();
+        clock.advance(-500);
+        for _ in 0..10 {
+            g.next_id().unwrap();
+        }
+        let s = g.stats();
+        assert_eq!(
+            (s.ids_made, s.borrowed_ms, s.clock_steps_back),
+            (3 * per_ms + 11, 2, 1)
+        );
+        // One further than the tolerance is an error, not ridden out.
+        clock.advance(-2_000);
+        assert_eq!(g.next_id().unwrap_err().code(), "CLOCK_MOVED_BACKWARDS");
+        assert_eq!(g.stats().clock_steps_back, 1);
+        // Renewals at the renewal time: ok, then failed (minting goes on inside the window).
+        clock.set(EPOCH + 10_060);
+        g.next_id().unwrap();
+        assert_eq!((g.stats().renewals_ok, g.stats().renewals_failed), (1, 0));
+        fail.set(true);
+        clock.set(EPOCH + 10_115);
+        g.next_id().unwrap();
+        assert_eq!((g.stats().renewals_ok, g.stats().renewals_failed), (1, 1));
+        // A different generator id counts as a switch; a renewal of the same id does not.
+        g.adopt_lease(Lease {
+            generator_id: 6,
+            window_start_unix_ms: EPOCH + 10_200,
+            window_end_unix_ms: EPOCH + 11_000,
+        });
+        g.adopt_lease(Lease {
+            generator_id: 6,
+            window_start_unix_ms: EPOCH + 10_200,
+            window_end_unix_ms: EPOCH + 12_000,
+        });
+        assert_eq!(g.stats().generator_id_switches, 1);
+        // Minting from the new window's start (ahead of the clock) is borrowing, not a step back.
+        g.next_id().unwrap();
+        let s = g.stats();
+        assert_eq!((s.borrowed_ms, s.clock_steps_back), (3, 1));
     }
 
     #[test]
