@@ -321,10 +321,8 @@ export class Snowfall {
   stats() {
     const core = this.#core;
     if (core === DISPOSED) return { ...this.#finalStats };
-    const v = wasmF64s(core.statsAt(), 6);
+    const v = wasmF64s(core.statsAt(), 9);
     const k = this.#keeper?.counts;
-    const window = core.leaseWindow;
-    const last = core.lastIssuedUnixMs;
     return {
       idsMade: v[0],
       borrowedMs: v[1],
@@ -333,9 +331,9 @@ export class Snowfall {
       renewalsFailed: v[4] + (k?.renewalsFailed ?? 0),
       generatorIdSwitches: v[5],
       leasesLost: k?.leasesLost ?? 0,
-      generatorId: core.generatorId ?? -1,
-      leaseWindowEndUnixMs: window == null ? -1 : Number(window[1]),
-      lastIdUnixMs: last,
+      generatorId: v[6],
+      leaseWindowEndUnixMs: v[7],
+      lastIdUnixMs: v[8],
     };
   }
 

@@ -84,8 +84,7 @@ struct Mark {
     counter: u16,
     issued_any: bool,
     stalled_reading: i64,
-    made: u64,
-    bulk: u64,
+    made_before: u64,
     borrowed_ms: u64,
     steps_back: u64,
     slow_reading: i64,
@@ -127,10 +126,10 @@ pub struct Generator<C: Clock> {
     issued_any: bool,
     closed: bool,
     keeper: Option<Box<dyn LeaseKeeper>>,
-    /// Ids made by `next_id` (one add on the hot path) and by `fill_some`'s counter runs.
-    made: u64,
-    bulk: u64,
-    /// The slow path's last clock reading, and `made` when it was taken: if `made` moved on since,
+    /// Ids made = `made_before + counter + 1` (wrapping): counting needs no work where the counter
+    /// counts up (the hot path, `fill_some`'s runs), only where it is set (see `set_counter`).
+    made_before: u64,
+    /// The slow path's last clock reading, and the ids made when it was taken: if more were since,
     /// the last reading was a fast path's, which always equals `last_ms`. So a step back is found
     /// without the hot path storing its reading.
     slow_reading: i64,
@@ -159,8 +158,7 @@ impl<C: Clock> Generator<C> {
             issued_any: false,
             closed: false,
             keeper: None,
-            made: 0,
-            bulk: 0,
+            made_before: 0u64.wrapping_sub(MAX_LOOPING_COUNTER as u64 + 1),
             slow_reading: i64::MIN,
             slow_made: 0,
             counts: GeneratorStats::default(),
@@ -212,7 +210,7 @@ impl<C: Clock> Generator<C> {
     /// The counters so far (cheap: a copy of a few fields).
     pub fn stats(&self) -> GeneratorStats {
         GeneratorStats {
-            ids_made: self.made + self.bulk,
+            ids_made: self.made(),
             ..self.counts
         }
     }
@@ -225,8 +223,7 @@ impl<C: Clock> Generator<C> {
             counter: self.counter,
             issued_any: self.issued_any,
             stalled_reading: self.stalled_reading,
-            made: self.made,
-            bulk: self.bulk,
+            made_before: self.made_before,
             borrowed_ms: self.counts.borrowed_ms,
             steps_back: self.counts.clock_steps_back,
             slow_reading: self.slow_reading,
@@ -246,8 +243,7 @@ impl<C: Clock> Generator<C> {
         self.counter = m.counter;
         self.issued_any = m.issued_any;
         self.stalled_reading = m.stalled_reading;
-        self.made = m.made;
-        self.bulk = m.bulk;
+        self.made_before = m.made_before;
         self.counts.borrowed_ms = m.borrowed_ms;
         self.counts.clock_steps_back = m.steps_back;
         self.slow_reading = m.slow_reading;
@@ -256,9 +252,23 @@ impl<C: Clock> Generator<C> {
             // The window was adopted during the batch, beginning after the restored last id:
             // mint from its start, as adopt_lease does.
             self.last_ms = held.1 - 1;
-            self.counter = MAX_LOOPING_COUNTER;
+            self.set_counter(MAX_LOOPING_COUNTER, 0);
         }
         self.mark = Some(m);
+    }
+
+    /// Ids made so far.
+    #[inline(always)]
+    fn made(&self) -> u64 {
+        self.made_before.wrapping_add(self.counter as u64 + 1)
+    }
+
+    /// Sets the counter (other than by counting up), `minted` ids having been made with it.
+    #[inline(always)]
+    fn set_counter(&mut self, counter: u16, minted: u64) {
+        let made = self.made().wrapping_add(minted);
+        self.counter = counter;
+        self.made_before = made.wrapping_sub(counter as u64 + 1);
     }
 
     /// Adopts a lease saved by a syncer: either a renewal of the current generator id (the window
@@ -276,9 +286,9 @@ impl<C: Clock> Generator<C> {
         }
         self.had_lease = true;
         // The reading before this adoption, for step-back detection: last_ms may rise below.
-        if self.made != self.slow_made {
+        if self.made() != self.slow_made {
             self.slow_reading = self.last_ms;
-            self.slow_made = self.made;
+            self.slow_made = self.made();
         }
         // `start > last_ms`: the same generator id, but a window beginning after this generator's
         // last id (it lost the id and claimed it again, after other holders): not a renewal.
@@ -286,7 +296,7 @@ impl<C: Clock> Generator<C> {
             // A new generator id may only mint from its own window's start; strictly after the
             // last issued ms too, so this generator's ids keep increasing.
             self.last_ms = self.last_ms.max(start - 1);
-            self.counter = MAX_LOOPING_COUNTER;
+            self.set_counter(MAX_LOOPING_COUNTER, 0);
         }
         self.lease = Some(lease);
         self.generator_id = lease.generator_id;
@@ -340,15 +350,15 @@ impl<C: Clock> Generator<C> {
         let now = self.read_clock()?;
         // Fast paths: the clock moved on, or more room in the current millisecond.
         if now > self.last_ms && now <= self.fast_limit {
+            // A new millisecond: the last one's ids move into made_before (set_counter(0, 1)).
+            self.made_before = self.made_before.wrapping_add(self.counter as u64 + 1);
             self.last_ms = now;
             self.counter = 0;
             self.issued_any = true;
-            self.made += 1;
             return Ok(pack(now as u64, 0, self.generator_id));
         }
         if now == self.last_ms && self.counter < MAX_LOOPING_COUNTER && now <= self.fast_limit {
             self.counter += 1;
-            self.made += 1;
             return Ok(pack(now as u64, self.counter, self.generator_id));
         }
         self.next_id_slow(now)
@@ -391,8 +401,12 @@ impl<C: Clock> Generator<C> {
                 id += step;
                 *slot = id;
             }
+            // No clock read: if the slow path took the last reading, it still has.
+            let slow_read_last = self.slow_made == self.made();
             self.counter += take as u16;
-            self.bulk += take as u64;
+            if slow_read_last {
+                self.slow_made = self.made();
+            }
             i += take;
         }
         (i, None)
@@ -422,13 +436,14 @@ impl<C: Clock> Generator<C> {
             return Err(Error::GeneratorClosed);
         }
         // The reading before this one: this path's last, or a fast path's (= last_ms).
-        let before = if self.made == self.slow_made {
+        let made = self.made();
+        let before = if made == self.slow_made {
             self.slow_reading
         } else {
             self.last_ms
         };
         self.slow_reading = now;
-        self.slow_made = self.made;
+        self.slow_made = made;
         if now >= 0
             && now < before
             && self.last_ms.saturating_sub(now) <= self.settings.clock_tolerance_ms
@@ -524,10 +539,9 @@ impl<C: Clock> Generator<C> {
             self.counts.borrowed_ms += 1;
         }
         self.last_ms = ms;
-        self.counter = counter;
+        self.set_counter(counter, 1);
         self.issued_any = true;
-        self.made += 1;
-        self.slow_made = self.made;
+        self.slow_made = self.made();
         Ok(pack(ms as u64, counter, self.generator_id))
     }
 

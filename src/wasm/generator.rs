@@ -27,7 +27,7 @@ pub const CHUNK_IDS: usize = 1 << 16;
 static SCRATCH: Global<RefCell<Vec<u64>>> = Global(RefCell::new(Vec::new()));
 
 /// Where `statsAt` writes the counters.
-static STATS: Global<RefCell<[f64; 6]>> = Global(RefCell::new([0.0; 6]));
+static STATS: Global<RefCell<[f64; 9]>> = Global(RefCell::new([0.0; 9]));
 
 /// Where `fillIds` put its ids (valid until the next `fillIds`).
 #[wasm_bindgen(js_name = scratchAddress)]
@@ -271,7 +271,8 @@ impl WasmGenerator {
         made as u32
     }
 
-    /// Writes the counters of [`crate::GeneratorStats`], in its field order, as 6 f64s at the
+    /// Writes the counters of [`crate::GeneratorStats`], in its field order, then the generator
+    /// id, the lease window's end and the last id's Unix ms (each -1 when none), as 9 f64s at the
     /// returned address (valid until the next call; js/snowfall.js `stats` reads them at once).
     #[wasm_bindgen(js_name = statsAt)]
     pub fn stats_at(&self) -> u32 {
@@ -285,6 +286,11 @@ impl WasmGenerator {
                 s.renewals_ok as f64,
                 s.renewals_failed as f64,
                 s.generator_id_switches as f64,
+                self.inner.generator_id().map_or(-1.0, f64::from),
+                self.inner
+                    .lease()
+                    .map_or(-1.0, |l| l.window_end_unix_ms as f64),
+                self.last_issued_unix_ms(),
             ];
             out.as_ptr() as u32
         })
