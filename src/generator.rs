@@ -435,21 +435,7 @@ impl<C: Clock> Generator<C> {
         if self.closed {
             return Err(Error::GeneratorClosed);
         }
-        // The reading before this one: this path's last, or a fast path's (= last_ms).
-        let made = self.made();
-        let before = if made == self.slow_made {
-            self.slow_reading
-        } else {
-            self.last_ms
-        };
-        self.slow_reading = now;
-        self.slow_made = made;
-        if now >= 0
-            && now < before
-            && self.last_ms.saturating_sub(now) <= self.settings.clock_tolerance_ms
-        {
-            self.counts.clock_steps_back += 1;
-        }
+        self.note_reading(now);
         if now >= self.renew_at {
             self.renew(now)?;
         }
@@ -543,6 +529,22 @@ impl<C: Clock> Generator<C> {
         self.issued_any = true;
         self.slow_made = self.made();
         Ok(pack(ms as u64, counter, self.generator_id))
+    }
+
+    /// Counts a step back ridden out: `now` (a slow-path reading) below the reading before it,
+    /// which was this path's last, or a fast path's (always `last_ms`).
+    #[inline(never)]
+    fn note_reading(&mut self, now: i64) {
+        let made = self.made();
+        let before = if made == self.slow_made {
+            self.slow_reading
+        } else {
+            self.last_ms
+        };
+        self.slow_reading = now;
+        self.slow_made = made;
+        let within = self.last_ms.saturating_sub(now) <= self.settings.clock_tolerance_ms;
+        self.counts.clock_steps_back += (now >= 0 && now < before && within) as u64;
     }
 
     /// Reads the clock until it leaves `ms`, at most [`SPIN_READS`] times; returns the last reading.

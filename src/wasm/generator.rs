@@ -10,7 +10,7 @@
 //! answered by JS is the same spin (src/generator.rs `spin_past`, `Clock::wait_past`).
 
 use alloc::{boxed::Box, string::String, vec, vec::Vec};
-use core::cell::RefCell;
+use core::cell::{Cell, RefCell};
 use wasm_bindgen::prelude::*;
 
 use super::{fail, unix_ms, Global};
@@ -27,7 +27,7 @@ pub const CHUNK_IDS: usize = 1 << 16;
 static SCRATCH: Global<RefCell<Vec<u64>>> = Global(RefCell::new(Vec::new()));
 
 /// Where `statsAt` writes the counters.
-static STATS: Global<RefCell<[f64; 9]>> = Global(RefCell::new([0.0; 9]));
+static STATS: Global<Cell<[f64; 9]>> = Global(Cell::new([0.0; 9]));
 
 /// Where `fillIds` put its ids (valid until the next `fillIds`).
 #[wasm_bindgen(js_name = scratchAddress)]
@@ -278,8 +278,7 @@ impl WasmGenerator {
     pub fn stats_at(&self) -> u32 {
         let s = self.inner.stats();
         STATS.with(|out| {
-            let mut out = out.borrow_mut();
-            *out = [
+            out.set([
                 s.ids_made as f64,
                 s.borrowed_ms as f64,
                 s.clock_steps_back as f64,
@@ -291,7 +290,7 @@ impl WasmGenerator {
                     .lease()
                     .map_or(-1.0, |l| l.window_end_unix_ms as f64),
                 self.last_issued_unix_ms(),
-            ];
+            ]);
             out.as_ptr() as u32
         })
     }
