@@ -199,7 +199,8 @@ export class Snowfall {
 
   /**
    * `count` GUIDs at once (same guarantees). Made through a bounded scratch area of the core (64 Ki
-   * ids per call), so wasm memory does not grow with the batch size.
+   * ids per call), so wasm memory does not grow with the batch size. All or nothing: a batch that
+   * throws leaves the generator as it was (see #fill).
    * @param {number} count
    * @returns {BigUint64Array}
    */

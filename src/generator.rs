@@ -89,6 +89,9 @@ struct Mark {
     steps_back: u64,
     slow_reading: i64,
     slow_made: u64,
+    /// The lease's generator id and window start then: an adoption since changes the rollback.
+    generator_id: u16,
+    window_start: i64,
 }
 
 /// Mints Snowfall GUIDs inside the lease it holds.
@@ -228,6 +231,8 @@ impl<C: Clock> Generator<C> {
             steps_back: self.counts.clock_steps_back,
             slow_reading: self.slow_reading,
             slow_made: self.slow_made,
+            generator_id: self.generator_id,
+            window_start: self.window_start,
         });
     }
 
@@ -238,7 +243,6 @@ impl<C: Clock> Generator<C> {
     /// still starts inside that id's window (after every id this generator issued).
     pub fn rollback(&mut self) {
         let Some(m) = self.mark.take() else { return };
-        let held = (self.generator_id, self.window_start);
         self.last_ms = m.last_ms;
         self.counter = m.counter;
         self.issued_any = m.issued_any;
@@ -248,10 +252,11 @@ impl<C: Clock> Generator<C> {
         self.counts.clock_steps_back = m.steps_back;
         self.slow_reading = m.slow_reading;
         self.slow_made = m.slow_made;
-        if self.issued_any && held.1 > self.last_ms {
-            // The window was adopted during the batch, beginning after the restored last id:
-            // mint from its start, as adopt_lease does.
-            self.last_ms = held.1 - 1;
+        if (m.generator_id, m.window_start) != (self.generator_id, self.window_start) {
+            // Another generator id, or a new window, was adopted during the batch: mint as
+            // adopt_lease would have from the restored state (from the window's start, and after
+            // the restored last id).
+            self.last_ms = self.last_ms.max(self.window_start - 1);
             self.set_counter(MAX_LOOPING_COUNTER, 0);
         }
         self.mark = Some(m);
@@ -871,6 +876,22 @@ mod tests {
             (p.ms_since_epoch, p.looping_counter, p.generator_id),
             (1_500, 0, 9)
         );
+        // The same before any id was issued: never below the window adopted mid-batch.
+        let mut g = generator(&clock);
+        g.mark();
+        g.adopt_lease(Lease {
+            generator_id: 4,
+            window_start_unix_ms: EPOCH + 1_500,
+            window_end_unix_ms: i64::MAX,
+        });
+        g.next_id().unwrap();
+        g.rollback();
+        let p = GuidParts::from_guid(g.next_id().unwrap());
+        assert_eq!(
+            (p.ms_since_epoch, p.looping_counter, p.generator_id),
+            (1_500, 0, 4)
+        );
+        assert_eq!(g.stats().ids_made, 1);
     }
 
     #[test]
