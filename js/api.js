@@ -13,6 +13,7 @@ export { DurableObjectSyncer, DurableObjectStore, SnowfallLeases } from "./store
 export { forWorker } from "./workers.js";
 export { schemaGroupSql } from "./database/sql-text.js";
 export { BrowserSyncer, IndexedDbStore, lockName } from "./stores/browser.js";
+export { guidLimits } from "./limits.js";
 
 /** The default epoch, 2020-01-01T00:00:00Z. */
 export const DEFAULT_EPOCH = new Date(Date.UTC(2020, 0, 1));

@@ -8,7 +8,7 @@ import { parseArgs } from "node:util";
 
 // Deno's import entry needs no read permission; everywhere else the Node entry.
 const sf = await import(typeof Deno === "object" ? "./deno.mjs" : "./node.mjs");
-const { DatabaseSyncer, SimpleSyncer, Snowfall, SnowfallError, decodeGuid, fromBetterSqlite3, fromBunSqlite, fromMysql2, fromNodeSqlite, fromPg, schemaGroupSql } = sf;
+const { DatabaseSyncer, SimpleSyncer, Snowfall, SnowfallError, decodeGuid, guidLimits, fromBetterSqlite3, fromBunSqlite, fromMysql2, fromNodeSqlite, fromPg, schemaGroupSql } = sf;
 
 const DEFAULT_SQLITE = "sqlite:./snowfall.db";
 const DATABASE_HELP = `  --database URL   sqlite:PATH | postgres://... | mysql://...   (or $DATABASE_URL; default ${DEFAULT_SQLITE})
@@ -233,8 +233,8 @@ const commands = {
 
   status: (values) => withDatabase(values, async (database) => {
     const s = await DatabaseSyncer.status({ schemaGroupName: values.group, database });
-    // Ids pass 2^63 (a signed BIGINT) 2^40 ms after the epoch, and the 41-bit time field ends at 2^41.
-    const limits = { idsPassSignedBigint: iso(s.epochUnixMs + 2 ** 40), idsEnd: iso(s.epochUnixMs + 2 ** 41 - 1) };
+    const l = guidLimits({ epochStartDate: s.epochUnixMs });
+    const limits = { liveGeneratorIds: s.live.length, idsPassSignedBigint: l.passesSignedBigint.toISOString(), idsEnd: l.layoutEnds.toISOString() };
     print(values, { ...s, ...limits }, () => {
       const now = Date.now();
       const lines = [

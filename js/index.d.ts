@@ -175,6 +175,30 @@ export type SyncerCreateOptions<O> = CreateCommonOptions & { syncer: Syncer<O>; 
 /** Options of `Snowfall.create` without a syncer object (the syncer forms are `SyncerCreateOptions<O>`). */
 export type CreateOptions = SimpleCreateOptions | StoreCreateOptions;
 
+
+/** Counters of one generator for a service's metrics (`gen.stats()`). */
+export interface GeneratorStats {
+  /** Ids handed out (a failed batch's ids are taken back and not counted). */
+  idsMade: number;
+  /** Milliseconds minted ahead of the clock (frozen clock, full milliseconds, steps back). */
+  borrowedMs: number;
+  /** Clock steps back ridden out within clockToleranceMs. */
+  clockStepsBack: number;
+  /** Lease renewals that succeeded / failed. */
+  renewalsOk: number;
+  renewalsFailed: number;
+  /** Leases adopted for a different generator id than the one held before. */
+  generatorIdSwitches: number;
+  /** Leases found lost to another holder (a store-backed syncer then claims again). */
+  leasesLost: number;
+  /** The generator id held now, or -1 (none, or closed). */
+  generatorId: number;
+  /** Unix ms the lease window held ends, or -1. */
+  leaseWindowEndUnixMs: number;
+  /** Unix ms of the last id's timestamp, or -1 before the first. */
+  lastIdUnixMs: number;
+}
+
 export class Snowfall {
   /** A generator on an in-memory schema group (SimpleSyncer). */
   constructor(options?: GeneratorOptions & { syncer?: typeof SimpleSyncer });
@@ -203,6 +227,8 @@ export class Snowfall {
   readonly epochStartDate: Date;
   readonly closed: boolean;
   decode(id: bigint | string): DecodedGuid;
+  /** Counters for metrics, read in one cheap call (no I/O). */
+  stats(): GeneratorStats;
   /** Resolves once the lease is renewed (call per request where there are no timers). */
   ready(): Promise<void>;
   /** Releases the generator id at once. */
@@ -481,6 +507,11 @@ export function fromLibsql(client: LibsqlClientLike): Database;
 export function decodeGuid(id: bigint | string, options?: { epochStartDate?: Date | number }): DecodedGuid;
 export function guidRange(time: Date | number, options?: { epochStartDate?: Date | number }): { lowest: bigint; highest: bigint };
 export const DEFAULT_EPOCH: Date;
+/**
+ * When a schema group's ids pass 2^63 (a signed BIGINT column overflows from `passesSignedBigint`)
+ * and the last millisecond of the layout (2^64, `layoutEnds`).
+ */
+export function guidLimits(options?: { epochStartDate?: Date | number }): { passesSignedBigint: Date; layoutEnds: Date };
 
 /** JSON.stringify replacer: bigints (and BigUint64Array / BigInt64Array) become decimal strings. */
 export function guidReplacer(key: string, value: unknown): unknown;

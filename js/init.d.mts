@@ -3,12 +3,12 @@
 // API here; the server-only names exist at run time only to throw UNSUPPORTED_RUNTIME.
 export {
   Snowfall, SimpleSyncer, BrowserSyncer, IndexedDbStore, lockName, LeaseSession, openSession,
-  SnowfallError, decodeGuid, guidRange, DEFAULT_EPOCH, guidReplacer, guidReviver,
+  SnowfallError, decodeGuid, guidRange, DEFAULT_EPOCH, guidReplacer, guidReviver, guidLimits,
 } from "./index.js";
 export type {
   SnowfallErrorCode, GeneratorOptions, SchemaGroupOptions, DecodedGuid, Lease, StoreSlot, StoreGroup, Store,
   SessionOptions, Syncer, CreateCommonOptions, SimpleCreateOptions, StoreCreateOptions, SyncerCreateOptions,
-  CreateOptions, BrowserSyncerOptions, Grant,
+  CreateOptions, BrowserSyncerOptions, Grant, GeneratorStats,
 } from "./index.js";
 
 /** Loads the wasm once per realm; `input` defaults to the snowfall_wasm_bg.wasm next to the module. */

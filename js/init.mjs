@@ -114,6 +114,7 @@ export function guidRange(time, options) {
 
 export { SnowfallError } from "./errors.js";
 export { guidReplacer, guidReviver } from "./json.js";
+export { guidLimits } from "./limits.js";
 export { LeaseSession } from "./lease/session.js";
 export { IndexedDbStore, lockName } from "./stores/browser.js";
 

@@ -8,7 +8,7 @@ import { SimpleSyncer } from "./simple-syncer.js";
 import { LeaseKeeper } from "./lease/keeper.js";
 import { openSession } from "./lease/session.js";
 import { decodeGuid } from "./decode.js";
-import { copyScratch, copyScratchInto } from "./wasm-memory.js";
+import { copyScratch, copyScratchInto, wasmF64s } from "./wasm-memory.js";
 import { readClock, wallClock, describeValue } from "./clock.js";
 import { functionValue, integerValue, readOptions, stringValue } from "./check.js";
 
@@ -49,6 +49,12 @@ const DISPOSED = Object.freeze({
   free() {},
 });
 
+/**
+ * @typedef {{ idsMade: number, borrowedMs: number, clockStepsBack: number, renewalsOk: number,
+ *   renewalsFailed: number, generatorIdSwitches: number, leasesLost: number, generatorId: number,
+ *   leaseWindowEndUnixMs: number, lastIdUnixMs: number }} GeneratorStatsValue
+ */
+
 function closedError() {
   return new SnowfallError("GENERATOR_CLOSED", "this generator was closed and its generator id released: create a new one");
 }
@@ -71,6 +77,7 @@ export class Snowfall {
   /** @type {LeaseKeeper | undefined} */ #keeper;
   /** @type {(() => number) | undefined} */ #clock;
   /** @type {number} */ #epochUnixMs;
+  /** @type {GeneratorStatsValue | undefined} the counters when the core was freed */ #finalStats;
 
   /**
    * A generator on an in-memory schema group (SimpleSyncer). For a database syncer use
@@ -192,7 +199,8 @@ export class Snowfall {
 
   /**
    * `count` GUIDs at once (same guarantees). Made through a bounded scratch area of the core (64 Ki
-   * ids per call), so wasm memory does not grow with the batch size.
+   * ids per call), so wasm memory does not grow with the batch size. All or nothing: a batch that
+   * throws leaves the generator as it was (see #fill).
    * @param {number} count
    * @returns {BigUint64Array}
    */
@@ -208,6 +216,13 @@ export class Snowfall {
   #fill(out, count) {
     const core = this.#core;
     if (core === DISPOSED) throw closedError();
+    // All or nothing from the last mark (src/wasm/generator.rs fillIds): a call that fails puts
+    // the core back where it was at the mark, taking back the ids made since. That is safe only
+    // for ids nobody saw: getGuids' array is ours until it returns, so it marks once; a target
+    // of getGuidsInto is the caller's (their clock may run between chunks), so it marks again
+    // after each chunk copied into it, and a failure leaves those chunks' ids used.
+    const exposed = out !== null;
+    let mark = true;
     let done = 0;
     let reading = readClock(this.#clock);
     let waited = NaN;
@@ -215,13 +230,15 @@ export class Snowfall {
     let idle = 0;
     for (;;) {
       const want = Math.min(CHUNK_IDS, count - done);
-      const made = core.fillIds(want, reading, waited, answer);
+      const made = core.fillIds(want, reading, waited, answer, mark);
+      mark = false;
       if (made > 0) {
         if (out === null) {
           if (made === count) return copyScratch(made);
           out = new BigUint64Array(count);
         }
         copyScratchInto(out, done, made);
+        mark = exposed;
         done += made;
         idle = 0;
         if (done === count) return out;
@@ -297,6 +314,30 @@ export class Snowfall {
     return this.#core.generatorId;
   }
 
+  /**
+   * Counters for a service's metrics, read in one call (cheap: no I/O, a few numbers). Counts
+   * only grow, except that a failed batch takes its ids (and what they borrowed) back.
+   * @returns {GeneratorStatsValue}
+   */
+  stats() {
+    const core = this.#core;
+    if (core === DISPOSED) return { ...this.#finalStats };
+    const v = wasmF64s(core.statsAt(), 9);
+    const k = this.#keeper?.counts;
+    return {
+      idsMade: v[0],
+      borrowedMs: v[1],
+      clockStepsBack: v[2],
+      renewalsOk: v[3] + (k?.renewalsOk ?? 0),
+      renewalsFailed: v[4] + (k?.renewalsFailed ?? 0),
+      generatorIdSwitches: v[5],
+      leasesLost: k?.leasesLost ?? 0,
+      generatorId: v[6],
+      leaseWindowEndUnixMs: v[7],
+      lastIdUnixMs: v[8],
+    };
+  }
+
   /** The schema group's epoch. */
   get epochStartDate() {
     return new Date(this.#epochUnixMs);
@@ -345,6 +386,7 @@ export class Snowfall {
   #dispose() {
     const core = this.#core;
     if (core === DISPOSED) return;
+    this.#finalStats = { ...this.stats(), generatorId: -1, leaseWindowEndUnixMs: -1 };
     this.#core = DISPOSED;
     core.close();
     core.free();

@@ -58,6 +58,42 @@ impl Default for Settings {
     }
 }
 
+/// Counters a service exports to its metrics ([`Generator::stats`]). They count where the events
+/// happen (the minting paths and the keeper's renewals) and only ever grow, except that a failed
+/// batch takes its minting counters back with it ([`Generator::rollback`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct GeneratorStats {
+    /// Ids handed out.
+    pub ids_made: u64,
+    /// Milliseconds minted ahead of the clock reading (a frozen clock, a full millisecond
+    /// borrowing the next one, a clock behind a new window's start, a step back ridden out).
+    pub borrowed_ms: u64,
+    /// Clock steps back ridden out: a reading below the one before it, within the tolerance.
+    pub clock_steps_back: u64,
+    /// Renewals through the generator's own keeper (in-memory groups) that succeeded / failed.
+    pub renewals_ok: u64,
+    pub renewals_failed: u64,
+    /// Leases adopted for a different generator id than the one held before.
+    pub generator_id_switches: u64,
+}
+
+/// The minting state a failed batch restores ([`Generator::mark`], [`Generator::rollback`]).
+#[derive(Debug, Clone, Copy)]
+struct Mark {
+    last_ms: i64,
+    counter: u16,
+    issued_any: bool,
+    stalled_reading: i64,
+    made_before: u64,
+    borrowed_ms: u64,
+    steps_back: u64,
+    slow_reading: i64,
+    slow_made: u64,
+    /// The lease's generator id and window start then: an adoption since changes the rollback.
+    generator_id: u16,
+    window_start: i64,
+}
+
 /// Mints Snowfall GUIDs inside the lease it holds.
 ///
 /// ```
@@ -93,6 +129,18 @@ pub struct Generator<C: Clock> {
     issued_any: bool,
     closed: bool,
     keeper: Option<Box<dyn LeaseKeeper>>,
+    /// Ids made = `made_before + counter + 1` (wrapping): counting needs no work where the counter
+    /// counts up (the hot path, `fill_some`'s runs), only where it is set (see `set_counter`).
+    made_before: u64,
+    /// The slow path's last clock reading, and the ids made when it was taken: if more were since,
+    /// the last reading was a fast path's, which always equals `last_ms`. So a step back is found
+    /// without the hot path storing its reading.
+    slow_reading: i64,
+    slow_made: u64,
+    /// Counters of [`GeneratorStats`] kept by the slow paths.
+    counts: GeneratorStats,
+    had_lease: bool,
+    mark: Option<Mark>,
 }
 
 impl<C: Clock> Generator<C> {
@@ -113,6 +161,12 @@ impl<C: Clock> Generator<C> {
             issued_any: false,
             closed: false,
             keeper: None,
+            made_before: 0u64.wrapping_sub(MAX_LOOPING_COUNTER as u64 + 1),
+            slow_reading: i64::MIN,
+            slow_made: 0,
+            counts: GeneratorStats::default(),
+            had_lease: false,
+            mark: None,
         }
     }
 
@@ -156,6 +210,72 @@ impl<C: Clock> Generator<C> {
             .then(|| self.last_ms + self.settings.epoch_unix_ms)
     }
 
+    /// The counters so far (cheap: a copy of a few fields).
+    pub fn stats(&self) -> GeneratorStats {
+        GeneratorStats {
+            ids_made: self.made(),
+            ..self.counts
+        }
+    }
+
+    /// Remembers the minting state, for [`rollback`](Self::rollback): a batch marks before it
+    /// starts, and a batch whose ids reached its caller marks again after them.
+    pub fn mark(&mut self) {
+        self.mark = Some(Mark {
+            last_ms: self.last_ms,
+            counter: self.counter,
+            issued_any: self.issued_any,
+            stalled_reading: self.stalled_reading,
+            made_before: self.made_before,
+            borrowed_ms: self.counts.borrowed_ms,
+            steps_back: self.counts.clock_steps_back,
+            slow_reading: self.slow_reading,
+            slow_made: self.slow_made,
+            generator_id: self.generator_id,
+            window_start: self.window_start,
+        });
+    }
+
+    /// Undoes every id made since the last [`mark`](Self::mark): for a batch that failed, whose
+    /// ids never reached anyone (the caller must guarantee that). The next id is the one the
+    /// batch would have started with, and the tolerance it borrowed is back. What happened to the
+    /// lease stays: a renewal was saved, and if the batch adopted another generator id, minting
+    /// still starts inside that id's window (after every id this generator issued).
+    pub fn rollback(&mut self) {
+        let Some(m) = self.mark.take() else { return };
+        self.last_ms = m.last_ms;
+        self.counter = m.counter;
+        self.issued_any = m.issued_any;
+        self.stalled_reading = m.stalled_reading;
+        self.made_before = m.made_before;
+        self.counts.borrowed_ms = m.borrowed_ms;
+        self.counts.clock_steps_back = m.steps_back;
+        self.slow_reading = m.slow_reading;
+        self.slow_made = m.slow_made;
+        if (m.generator_id, m.window_start) != (self.generator_id, self.window_start) {
+            // Another generator id, or a new window, was adopted during the batch: mint as
+            // adopt_lease would have from the restored state (from the window's start, and after
+            // the restored last id).
+            self.last_ms = self.last_ms.max(self.window_start - 1);
+            self.set_counter(MAX_LOOPING_COUNTER, 0);
+        }
+        self.mark = Some(m);
+    }
+
+    /// Ids made so far.
+    #[inline(always)]
+    fn made(&self) -> u64 {
+        self.made_before.wrapping_add(self.counter as u64 + 1)
+    }
+
+    /// Sets the counter (other than by counting up), `minted` ids having been made with it.
+    #[inline(always)]
+    fn set_counter(&mut self, counter: u16, minted: u64) {
+        let made = self.made().wrapping_add(minted);
+        self.counter = counter;
+        self.made_before = made.wrapping_sub(counter as u64 + 1);
+    }
+
     /// Adopts a lease saved by a syncer: either a renewal of the current generator id (the window
     /// grows) or a different generator id with its own window (id and window switch together).
     /// Ids stay strictly increasing across the switch.
@@ -166,13 +286,22 @@ impl<C: Clock> Generator<C> {
         let start = lease.window_start_unix_ms.saturating_sub(epoch).max(0);
         let end = lease.window_end_unix_ms.saturating_sub(epoch);
         let same_id = self.lease.map(|l| l.generator_id) == Some(lease.generator_id);
+        if self.had_lease && lease.generator_id != self.generator_id {
+            self.counts.generator_id_switches += 1;
+        }
+        self.had_lease = true;
+        // The reading before this adoption, for step-back detection: last_ms may rise below.
+        if self.made() != self.slow_made {
+            self.slow_reading = self.last_ms;
+            self.slow_made = self.made();
+        }
         // `start > last_ms`: the same generator id, but a window beginning after this generator's
         // last id (it lost the id and claimed it again, after other holders): not a renewal.
         if !same_id || !self.issued_any || start > self.last_ms {
             // A new generator id may only mint from its own window's start; strictly after the
             // last issued ms too, so this generator's ids keep increasing.
             self.last_ms = self.last_ms.max(start - 1);
-            self.counter = MAX_LOOPING_COUNTER;
+            self.set_counter(MAX_LOOPING_COUNTER, 0);
         }
         self.lease = Some(lease);
         self.generator_id = lease.generator_id;
@@ -226,6 +355,8 @@ impl<C: Clock> Generator<C> {
         let now = self.read_clock()?;
         // Fast paths: the clock moved on, or more room in the current millisecond.
         if now > self.last_ms && now <= self.fast_limit {
+            // A new millisecond: the last one's ids move into made_before (set_counter(0, 1)).
+            self.made_before = self.made_before.wrapping_add(self.counter as u64 + 1);
             self.last_ms = now;
             self.counter = 0;
             self.issued_any = true;
@@ -239,12 +370,18 @@ impl<C: Clock> Generator<C> {
     }
 
     /// Fills `out` with consecutive ids, reading the clock once per millisecond used rather than
-    /// once per id. Same guarantees as [`next_id`](Self::next_id); on error, `out` is partly
-    /// written and the ids already made are simply never used again.
+    /// once per id. Same guarantees as [`next_id`](Self::next_id). All or nothing: on error `out`
+    /// is zeroed and the generator is as it was before the call (the ids it made are taken back,
+    /// so the next id, and the clock tolerance, are what they would have been without it).
     pub fn fill(&mut self, out: &mut [u64]) -> Result<(), Error> {
+        self.mark();
         match self.fill_some(out) {
             (_, None) => Ok(()),
-            (_, Some(e)) => Err(e),
+            (n, Some(e)) => {
+                out[..n].fill(0);
+                self.rollback();
+                Err(e)
+            }
         }
     }
 
@@ -269,7 +406,12 @@ impl<C: Clock> Generator<C> {
                 id += step;
                 *slot = id;
             }
+            // No clock read: if the slow path took the last reading, it still has.
+            let slow_read_last = self.slow_made == self.made();
             self.counter += take as u16;
+            if slow_read_last {
+                self.slow_made = self.made();
+            }
             i += take;
         }
         (i, None)
@@ -298,6 +440,7 @@ impl<C: Clock> Generator<C> {
         if self.closed {
             return Err(Error::GeneratorClosed);
         }
+        self.note_reading(now);
         if now >= self.renew_at {
             self.renew(now)?;
         }
@@ -311,6 +454,7 @@ impl<C: Clock> Generator<C> {
             return Err(self.before_epoch(now));
         }
         let tolerance = self.settings.clock_tolerance_ms;
+        let mut reading = now;
         let (ms, counter) = if now > self.last_ms {
             (now, 0)
         } else {
@@ -333,6 +477,7 @@ impl<C: Clock> Generator<C> {
                     }
                 }
                 loop {
+                    reading = now;
                     if now > self.last_ms {
                         break (now, 0);
                     }
@@ -381,10 +526,30 @@ impl<C: Clock> Generator<C> {
                 window_end_unix_ms: lease.window_end_unix_ms,
             });
         }
+        if counter == 0 && ms > reading {
+            self.counts.borrowed_ms += 1;
+        }
         self.last_ms = ms;
-        self.counter = counter;
+        self.set_counter(counter, 1);
         self.issued_any = true;
+        self.slow_made = self.made();
         Ok(pack(ms as u64, counter, self.generator_id))
+    }
+
+    /// Counts a step back ridden out: `now` (a slow-path reading) below the reading before it,
+    /// which was this path's last, or a fast path's (always `last_ms`).
+    #[inline(never)]
+    fn note_reading(&mut self, now: i64) {
+        let made = self.made();
+        let before = if made == self.slow_made {
+            self.slow_reading
+        } else {
+            self.last_ms
+        };
+        self.slow_reading = now;
+        self.slow_made = made;
+        let within = self.last_ms.saturating_sub(now) <= self.settings.clock_tolerance_ms;
+        self.counts.clock_steps_back += (now >= 0 && now < before && within) as u64;
     }
 
     /// Reads the clock until it leaves `ms`, at most [`SPIN_READS`] times; returns the last reading.
@@ -405,16 +570,20 @@ impl<C: Clock> Generator<C> {
         };
         match keeper.renew(&lease, now + self.settings.epoch_unix_ms) {
             Ok(renewed) => {
+                self.counts.renewals_ok += 1;
                 self.adopt_lease(renewed);
                 Ok(())
             }
-            // Keep minting inside the window already saved; try again on the next slow call.
-            Err(_) if now <= self.mint_limit => {
+            Err(e) => {
+                self.counts.renewals_failed += 1;
+                if now > self.mint_limit {
+                    return Err(e);
+                }
+                // Keep minting inside the window already saved; try again on the next slow call.
                 self.renew_at = now + 1;
                 self.update_fast_limit();
                 Ok(())
             }
-            Err(e) => Err(e),
         }
     }
 
@@ -639,6 +808,153 @@ mod tests {
         assert!(out.windows(2).all(|w| w[0] < w[1]));
         let next = g.next_id().unwrap();
         assert!(next > out[9_999]);
+    }
+
+    /// A keeper whose renewals extend the window by 100 ms, and fail while `fail` is set.
+    struct TestKeeper {
+        fail: alloc::rc::Rc<core::cell::Cell<bool>>,
+    }
+
+    impl LeaseKeeper for TestKeeper {
+        fn renew_interval_ms(&self) -> i64 {
+            50
+        }
+        fn renew(&mut self, current: &Lease, now_unix_ms: i64) -> Result<Lease, Error> {
+            if self.fail.get() {
+                return Err(Error::GeneratorClosed);
+            }
+            Ok(Lease {
+                window_end_unix_ms: now_unix_ms + 100,
+                ..*current
+            })
+        }
+        fn release(&mut self, _: &Lease, _: Option<i64>) {}
+    }
+
+    #[test]
+    fn a_failed_fill_leaves_the_generator_as_it_was() {
+        // Issue 9: a batch past the borrow bound used up the tolerance, so the next id failed too.
+        let per_ms = MAX_LOOPING_COUNTER as usize + 1;
+        for too_many in [per_ms * 2_002, per_ms * 2_001 + 1, per_ms * 3_000] {
+            let clock = ManualClock::new(EPOCH + 1_000);
+            let mut g = generator(&clock);
+            let twin_clock = ManualClock::new(EPOCH + 1_000);
+            let mut twin = generator(&twin_clock);
+            assert_eq!(g.next_id(), twin.next_id());
+            let before = g.stats();
+            let mut out = vec![0u64; too_many];
+            assert_eq!(g.fill(&mut out).unwrap_err().code(), "CLOCK_STALLED");
+            assert!(
+                out.iter().all(|&id| id == 0),
+                "no id of a failed fill is left in out"
+            );
+            assert_eq!(g.stats(), before);
+            // The next ids are the ones the batch would have started with: the whole tolerance.
+            for _ in 0..per_ms * 2_001 - 1 {
+                assert_eq!(g.next_id(), twin.next_id());
+            }
+            assert_eq!(g.next_id().unwrap_err().code(), "CLOCK_STALLED");
+            assert_eq!(g.stats(), twin.stats());
+        }
+    }
+
+    #[test]
+    fn rollback_after_a_new_window_mints_inside_it() {
+        let clock = ManualClock::new(EPOCH + 1_000);
+        let mut g = generator(&clock);
+        let a = g.next_id().unwrap();
+        g.mark();
+        g.adopt_lease(Lease {
+            generator_id: 9,
+            window_start_unix_ms: EPOCH + 1_500,
+            window_end_unix_ms: i64::MAX,
+        });
+        assert!(g.next_id().unwrap() > a);
+        g.rollback();
+        let p = GuidParts::from_guid(g.next_id().unwrap());
+        assert_eq!(
+            (p.ms_since_epoch, p.looping_counter, p.generator_id),
+            (1_500, 0, 9)
+        );
+        // The same before any id was issued: never below the window adopted mid-batch.
+        let mut g = generator(&clock);
+        g.mark();
+        g.adopt_lease(Lease {
+            generator_id: 4,
+            window_start_unix_ms: EPOCH + 1_500,
+            window_end_unix_ms: i64::MAX,
+        });
+        g.next_id().unwrap();
+        g.rollback();
+        let p = GuidParts::from_guid(g.next_id().unwrap());
+        assert_eq!(
+            (p.ms_since_epoch, p.looping_counter, p.generator_id),
+            (1_500, 0, 4)
+        );
+        assert_eq!(g.stats().ids_made, 1);
+    }
+
+    #[test]
+    fn stats_count_where_events_happen() {
+        let clock = ManualClock::new(EPOCH + 10_000);
+        let fail = alloc::rc::Rc::new(core::cell::Cell::new(false));
+        let lease = Lease {
+            generator_id: 5,
+            window_start_unix_ms: EPOCH,
+            window_end_unix_ms: EPOCH + 10_100,
+        };
+        let keeper = Box::new(TestKeeper { fail: fail.clone() });
+        let mut g = Generator::with_keeper(clock.clone(), Settings::default(), lease, keeper);
+        assert_eq!(g.stats(), GeneratorStats::default());
+        let per_ms = MAX_LOOPING_COUNTER as u64 + 1;
+        // Frozen clock: 3 ms of ids borrow 2 ms ahead of it.
+        let mut out = vec![0u64; 3 * per_ms as usize];
+        g.fill(&mut out).unwrap();
+        let s = g.stats();
+        assert_eq!(
+            (s.ids_made, s.borrowed_ms, s.clock_steps_back),
+            (3 * per_ms, 2, 0)
+        );
+        // A step back ridden out counts once, however many ids it takes to ride it out.
+        clock.advance(10);
+        g.next_id().unwrap();
+        clock.advance(-500);
+        for _ in 0..10 {
+            g.next_id().unwrap();
+        }
+        let s = g.stats();
+        assert_eq!(
+            (s.ids_made, s.borrowed_ms, s.clock_steps_back),
+            (3 * per_ms + 11, 2, 1)
+        );
+        // One further than the tolerance is an error, not ridden out.
+        clock.advance(-2_000);
+        assert_eq!(g.next_id().unwrap_err().code(), "CLOCK_MOVED_BACKWARDS");
+        assert_eq!(g.stats().clock_steps_back, 1);
+        // Renewals at the renewal time: ok, then failed (minting goes on inside the window).
+        clock.set(EPOCH + 10_060);
+        g.next_id().unwrap();
+        assert_eq!((g.stats().renewals_ok, g.stats().renewals_failed), (1, 0));
+        fail.set(true);
+        clock.set(EPOCH + 10_115);
+        g.next_id().unwrap();
+        assert_eq!((g.stats().renewals_ok, g.stats().renewals_failed), (1, 1));
+        // A different generator id counts as a switch; a renewal of the same id does not.
+        g.adopt_lease(Lease {
+            generator_id: 6,
+            window_start_unix_ms: EPOCH + 10_200,
+            window_end_unix_ms: EPOCH + 11_000,
+        });
+        g.adopt_lease(Lease {
+            generator_id: 6,
+            window_start_unix_ms: EPOCH + 10_200,
+            window_end_unix_ms: EPOCH + 12_000,
+        });
+        assert_eq!(g.stats().generator_id_switches, 1);
+        // Minting from the new window's start (ahead of the clock) is borrowing, not a step back.
+        g.next_id().unwrap();
+        let s = g.stats();
+        assert_eq!((s.borrowed_ms, s.clock_steps_back), (3, 1));
     }
 
     #[test]

@@ -54,7 +54,7 @@ pub mod wasm_exports {
 pub use clock::SystemClock;
 pub use clock::{Clock, ManualClock};
 pub use error::{Error, MessageValue};
-pub use generator::{Generator, Settings, DEFAULT_CLOCK_TOLERANCE_MS, SPIN_READS};
+pub use generator::{Generator, GeneratorStats, Settings, DEFAULT_CLOCK_TOLERANCE_MS, SPIN_READS};
 pub use layout::{
     guid_range_at, GuidParts, COUNTER_BITS, DEFAULT_EPOCH_UNIX_MS, GENERATOR_ID_BITS,
     MAX_GENERATOR_ID, MAX_LOOPING_COUNTER, MAX_MS_SINCE_EPOCH, TIMESTAMP_BITS,

@@ -635,6 +635,146 @@ fn single_generator_errors_name_the_exact_gap() {
     }
 }
 
+/// A keeper for [`a_failed_fill_is_as_if_it_never_ran`]: renewals extend the window by a random
+/// amount, sometimes fail, and sometimes hand over another generator id (mid-batch, too). Driven
+/// by its own seeded Rng, so two keepers with one seed answer alike.
+struct RandomKeeper(Rng);
+
+impl snowfall_wasm::LeaseKeeper for RandomKeeper {
+    fn renew_interval_ms(&self) -> i64 {
+        20
+    }
+    fn renew(
+        &mut self,
+        current: &snowfall_wasm::Lease,
+        now: i64,
+    ) -> Result<snowfall_wasm::Lease, Error> {
+        let end = now + self.0.range(1, 60);
+        match self.0.below(10) {
+            0..=1 => Err(Error::GeneratorClosed),
+            2 => Ok(snowfall_wasm::Lease {
+                generator_id: self.0.range(0, MAX_GENERATOR_ID as i64) as u16,
+                window_start_unix_ms: now + self.0.range(-5, 5),
+                window_end_unix_ms: end + 5,
+            }),
+            _ => Ok(snowfall_wasm::Lease {
+                window_end_unix_ms: end.max(current.window_end_unix_ms),
+                ..*current
+            }),
+        }
+    }
+    fn release(&mut self, _: &snowfall_wasm::Lease, _: Option<i64>) {}
+}
+
+/// Issue 9: a `fill` that fails (past the borrow bound, the clock stepped back mid-batch, the
+/// lease ran out, a renewal switched generator ids...) leaves the generator exactly as it was.
+/// Without a keeper, a twin generator that never runs the failed batches must make the same ids
+/// and keep the same stats. With a keeper (renewals are real and stay), every id exposed is
+/// greater than the one before and carries the generator id held.
+#[test]
+fn a_failed_fill_is_as_if_it_never_ran() {
+    for seed in seeds() {
+        for with_keeper in [false, true] {
+            let mut rng = Rng::new(seed ^ 0x9_0009);
+            let tol = rng.pick(&[0, 1, 3, 30]);
+            let settings = Settings {
+                epoch_unix_ms: EPOCH,
+                clock_tolerance_ms: tol,
+            };
+            let lease = snowfall_wasm::Lease {
+                generator_id: 1,
+                window_start_unix_ms: EPOCH,
+                window_end_unix_ms: START + 40,
+            };
+            let make = |clock: &ManualClock| match with_keeper {
+                true => Generator::with_keeper(
+                    clock.clone(),
+                    settings,
+                    lease,
+                    Box::new(RandomKeeper(Rng::new(seed))),
+                ),
+                false => {
+                    let mut g = Generator::new(clock.clone(), settings);
+                    g.adopt_lease(lease);
+                    g
+                }
+            };
+            let (clock, twin_clock) = (ManualClock::new(START), ManualClock::new(START));
+            let (mut gen, mut twin) = (make(&clock), make(&twin_clock));
+            let (mut last, mut failed) = (0u64, 0);
+            for step in 0..300 {
+                let d = match rng.below(10) {
+                    0..=4 => rng.range(0, 2),
+                    5..=6 => 0,
+                    7..=8 => -rng.range(0, 2 * tol + 2),
+                    _ => rng.range(0, 2 * tol + 40),
+                };
+                clock.advance(d);
+                twin_clock.advance(d);
+                let ctx =
+                    Lazy(|| format!("[seed {seed} step {step} tol {tol} keeper {with_keeper}]"));
+                if !with_keeper && rng.chance(10) {
+                    // A renewal, or another generator id, handed in between calls.
+                    let held = *gen.lease().unwrap();
+                    let next = snowfall_wasm::Lease {
+                        generator_id: if rng.chance(30) {
+                            rng.range(0, 9) as u16
+                        } else {
+                            held.generator_id
+                        },
+                        window_start_unix_ms: held.window_start_unix_ms,
+                        window_end_unix_ms: clock.get() + rng.range(0, 60),
+                    };
+                    gen.adopt_lease(next);
+                    twin.adopt_lease(next);
+                }
+                if rng.chance(50) {
+                    let mut out = vec![0u64; rng.pick(&[1, 100, 2_048, 2_049, 5_000, 20_000])];
+                    match gen.fill(&mut out) {
+                        Ok(()) => {
+                            if !with_keeper {
+                                let mut twin_out = vec![0u64; out.len()];
+                                twin.fill(&mut twin_out).unwrap();
+                                assert_eq!(out, twin_out, "{ctx} fill differs from the twin's");
+                            }
+                            for &id in &out {
+                                assert!(id > last, "{ctx} fill not increasing");
+                                last = id;
+                            }
+                            let held = gen.lease().unwrap().generator_id;
+                            assert_eq!(GuidParts::from_guid(last).generator_id, held, "{ctx}");
+                        }
+                        Err(_) => {
+                            failed += 1;
+                            assert!(out.iter().all(|&id| id == 0), "{ctx} ids left in out");
+                        }
+                    }
+                } else {
+                    let a = gen.next_id();
+                    if !with_keeper {
+                        assert_eq!(a, twin.next_id(), "{ctx} next_id differs from the twin's");
+                    }
+                    if let Ok(id) = a {
+                        assert!(id > last, "{ctx} not increasing");
+                        last = id;
+                    }
+                }
+                if !with_keeper {
+                    assert_eq!(
+                        gen.stats(),
+                        twin.stats(),
+                        "{ctx} stats differ from the twin's"
+                    );
+                }
+            }
+            assert!(
+                failed > 0,
+                "seed {seed}: no fill failed, so nothing was tested"
+            );
+        }
+    }
+}
+
 #[test]
 fn layout_round_trips_random_u64s() {
     for seed in seeds() {

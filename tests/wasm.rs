@@ -41,7 +41,7 @@ fn errors_are_kept_once_as_code_and_message() {
     assert!(g.waiting_past().is_nan(), "a failure is not a wait");
     let m = expect_code("LEASE_EXPIRED");
     assert!(m.contains("lease"), "{m}");
-    assert_eq!(g.fill_ids(1, now(), f64::NAN, f64::NAN), 0);
+    assert_eq!(g.fill_ids(1, now(), f64::NAN, f64::NAN, true), 0);
     expect_code("LEASE_EXPIRED");
     g.close();
     assert_eq!(g.next_id_at(now()), 0);

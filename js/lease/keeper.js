@@ -24,6 +24,8 @@ export class LeaseKeeper {
   #closed = false;
   /** The last renewal or claim error (for diagnostics), or null. */
   lastError = null;
+  /** Renewals (a keep: renew, or claim again after a loss) that succeeded / failed, and leases lost (Snowfall#stats). */
+  counts = { renewalsOk: 0, renewalsFailed: 0, leasesLost: 0 };
 
   /**
    * @param {import("./session.js").LeaseSession} session
@@ -106,9 +108,9 @@ export class LeaseKeeper {
       const started = this.#now();
       // The longest one operation may take: a renewal, then a claim if the lease was lost.
       this.#inflightDeadline = started + 2 * this.#session.storeTimeoutMs;
-      const p = this.#session.keep(() => this.#core.revokeLease()).then(
-        (lease) => { this.#adopt(lease); },
-        (err) => { this.lastError = err; throw err; },
+      const p = this.#session.keep(() => { this.counts.leasesLost++; this.#core.revokeLease(); }).then(
+        (lease) => { this.counts.renewalsOk++; this.#adopt(lease); },
+        (err) => { this.counts.renewalsFailed++; this.lastError = err; throw err; },
       ).finally(() => {
         if (this.#inflight === p) this.#inflight = null;
       });

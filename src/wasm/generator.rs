@@ -10,7 +10,7 @@
 //! answered by JS is the same spin (src/generator.rs `spin_past`, `Clock::wait_past`).
 
 use alloc::{boxed::Box, string::String, vec, vec::Vec};
-use core::cell::RefCell;
+use core::cell::{Cell, RefCell};
 use wasm_bindgen::prelude::*;
 
 use super::{fail, unix_ms, Global};
@@ -25,6 +25,9 @@ pub const CHUNK_IDS: usize = 1 << 16;
 
 /// The scratch area of every generator (one JS realm runs one call at a time).
 static SCRATCH: Global<RefCell<Vec<u64>>> = Global(RefCell::new(Vec::new()));
+
+/// Where `statsAt` writes the counters.
+static STATS: Global<Cell<[f64; 9]>> = Global(Cell::new([0.0; 9]));
 
 /// Where `fillIds` put its ids (valid until the next `fillIds`).
 #[wasm_bindgen(js_name = scratchAddress)]
@@ -214,9 +217,24 @@ impl WasmGenerator {
     /// starting at the reading `now_unix_ms` (and, when `waited` is not NaN, with JS's answer to
     /// the last wait), and returns how many it made. Fewer than asked: an error was kept for
     /// `takeError`, or `waitingPast()` is set, or else the batch needs a fresh reading (it moved
-    /// on to another millisecond). The ids made are valid in every case.
+    /// on to another millisecond).
+    ///
+    /// A batch is all or nothing from its last mark: `mark` (the batch's first call, and a call
+    /// after ids were handed to the caller) remembers the generator's state, and a call that
+    /// fails returns 0 with the generator back at that mark: the ids the batch made since are
+    /// taken back (js/snowfall.js never exposed them). Otherwise the ids made are valid.
     #[wasm_bindgen(js_name = fillIds)]
-    pub fn fill_ids(&mut self, count: u32, now_unix_ms: f64, waited: f64, answer: f64) -> u32 {
+    pub fn fill_ids(
+        &mut self,
+        count: u32,
+        now_unix_ms: f64,
+        waited: f64,
+        answer: f64,
+        mark: bool,
+    ) -> u32 {
+        if mark {
+            self.inner.mark();
+        }
         let n = (count as usize).min(CHUNK_IDS);
         let clock = self.inner.clock_mut();
         match clock_reading(now_unix_ms) {
@@ -242,10 +260,39 @@ impl WasmGenerator {
         let clock = self.inner.clock_mut();
         clock.spun = None;
         if let Some(e) = error {
+            if !is_reading_needed(&e) {
+                self.inner.rollback();
+                self.failed(e);
+                return 0;
+            }
             self.failed(e);
         }
         self.inner.clock_mut().reading = None;
         made as u32
+    }
+
+    /// Writes the counters of [`crate::GeneratorStats`], in its field order, then the generator
+    /// id, the lease window's end and the last id's Unix ms (each -1 when none), as 9 f64s at the
+    /// returned address (valid until the next call; js/snowfall.js `stats` reads them at once).
+    #[wasm_bindgen(js_name = statsAt)]
+    pub fn stats_at(&self) -> u32 {
+        let s = self.inner.stats();
+        STATS.with(|out| {
+            out.set([
+                s.ids_made as f64,
+                s.borrowed_ms as f64,
+                s.clock_steps_back as f64,
+                s.renewals_ok as f64,
+                s.renewals_failed as f64,
+                s.generator_id_switches as f64,
+                self.inner.generator_id().map_or(-1.0, f64::from),
+                self.inner
+                    .lease()
+                    .map_or(-1.0, |l| l.window_end_unix_ms as f64),
+                self.last_issued_unix_ms(),
+            ]);
+            out.as_ptr() as u32
+        })
     }
 
     /// The generator id held, or undefined when none is.

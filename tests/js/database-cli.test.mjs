@@ -71,6 +71,33 @@ describe("snowfall-wasm CLI", { skip }, () => {
     assert.deepEqual(s.live, [], "generate released its id");
   });
 
+  test("status shows the live generator ids against 4096 while a generator holds one, and the 2^63 / 2^64 dates of guidLimits", async () => {
+    const { sf } = await import("./helpers/package.mjs");
+    const { openDatabase } = await import("./helpers/databases.mjs");
+    const dir = emptyDir();
+    const file = path.join(dir, "live.db");
+    const group = uniqueGroup("live");
+    assert.equal((await cliIn(dir, CLI, ["create-group", "--database", `sqlite:${file}`, "--group", group])).code, 0);
+    const db = await openDatabase("sqlite", { file });
+    const gen = await sf.Snowfall.create({ syncer: sf.DatabaseSyncer, schemaGroupName: group, database: db.database, timers: false });
+    try {
+      const args = ["status", "--database", `sqlite:${file}`, "--group", group];
+      const s = JSON.parse((await cliIn(dir, CLI, [...args, "--json"])).stdout);
+      const limits = sf.guidLimits({ epochStartDate: s.epochUnixMs });
+      assert.deepEqual([s.liveGeneratorIds, s.slotCount, s.live.map((l) => l.generatorId)], [1, 4096, [gen.generatorId]]);
+      assert.deepEqual([s.idsPassSignedBigint, s.idsEnd], [limits.passesSignedBigint.toISOString(), limits.layoutEnds.toISOString()]);
+      assert.deepEqual([s.idsPassSignedBigint, s.idsEnd], ["2054-11-03T19:53:47.776Z", "2089-09-06T15:47:35.551Z"], "the default 2020 epoch");
+      const text = (await cliIn(dir, CLI, args)).stdout;
+      assert.match(text, /1 of 4096 generator ids live\nids pass 2\^63 \(signed BIGINT columns\) on 2054-11-03T19:53:47\.776Z/);
+      assert.match(text, new RegExp(`^\\s+${gen.generatorId}  \\d{4}-`, "m"), "a row for the live id");
+      await gen.close();
+      assert.equal(JSON.parse((await cliIn(dir, CLI, [...args, "--json"])).stdout).liveGeneratorIds, 0, "released");
+    } finally {
+      await gen.close();
+      await db.close();
+    }
+  });
+
   test("sql: a group's DDL and rows for D1 (applied to a fresh SQLite file, it opens as a schema group); touches no database", async () => {
     const dir = emptyDir();
     const r = await cliIn(dir, CLI, ["sql", "--group", "orders", "--probe-s", "7"]);

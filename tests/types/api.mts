@@ -5,6 +5,8 @@ import {
   DatabaseSyncer, fromPg, fromMysql2, fromBetterSqlite3, fromD1, guidReplacer, guidReviver,
 } from "snowfall-wasm";
 import type { DecodedGuid, Database, Lease, Store, SnowfallErrorCode } from "snowfall-wasm";
+import { guidLimits } from "snowfall-wasm";
+import type { GeneratorStats } from "snowfall-wasm";
 import { LeaseSession, openSession } from "snowfall-wasm";
 import { checkStore } from "snowfall-wasm/testing";
 
@@ -48,6 +50,12 @@ const range = guidRange(new Date(), { epochStartDate });
 assertType<Equals<typeof range.lowest, bigint>>();
 assertType<Equals<typeof range.highest, bigint>>();
 const defaultEpoch: Date = DEFAULT_EPOCH;
+const limits = guidLimits({ epochStartDate });
+assertType<Equals<typeof limits, { passesSignedBigint: Date; layoutEnds: Date }>>();
+guidLimits();
+const stats: GeneratorStats = gen.stats();
+const idsMade: number = stats.idsMade;
+const heldId: number = stats.generatorId;
 const json: string = JSON.stringify({ id }, guidReplacer);
 const parsed: unknown = JSON.parse(json, guidReviver("id", "parentId"));
 

@@ -87,7 +87,7 @@ pub fn batch_with(
     let (mut reading, mut waited, mut answer) = (clock(), f64::NAN, f64::NAN);
     while out.len() < count {
         let want = (count - out.len()) as u32;
-        let made = g.fill_ids(want, reading, waited, answer);
+        let made = g.fill_ids(want, reading, waited, answer, out.is_empty());
         out.extend(WasmGenerator::scratch_ids(made));
         (waited, answer) = (f64::NAN, f64::NAN);
         if out.len() == count {
@@ -309,7 +309,7 @@ pub fn memory_generators_get_distinct_ids_and_increasing_guids() {
         .all(|&id| GuidParts::from_guid(id).generator_id == 0 && seen.insert(id)));
     assert!(next(&mut a).unwrap() > ids[149_999]);
     // One call never makes more than a chunk.
-    assert!(a.fill_ids(1 << 20, now(), f64::NAN, f64::NAN) <= 1 << 16);
+    assert!(a.fill_ids(1 << 20, now(), f64::NAN, f64::NAN, true) <= 1 << 16);
     let _ = take_error();
     let _ = a.waiting_past();
 
@@ -477,7 +477,7 @@ pub fn bad_readings_are_typed_errors_and_change_nothing() {
     for bad in [f64::NAN, f64::NEG_INFINITY, -1e300] {
         assert_eq!(g.next_id_at(bad), 0);
         expect_code("INVALID_CLOCK_READING");
-        assert_eq!(g.fill_ids(5, bad, f64::NAN, f64::NAN), 0);
+        assert_eq!(g.fill_ids(5, bad, f64::NAN, f64::NAN, true), 0);
         expect_code("INVALID_CLOCK_READING");
     }
     assert!(next(&mut g).unwrap() > a);
