@@ -1,10 +1,9 @@
-// Node entry. The build bundles it into node.cjs, and the published node.mjs re-exports that, so
-// import and require share one module instance (one registry, one SnowfallError class).
-import { readFileSync } from "node:fs";
+// Node entry (Bun too). The build bundles it, with the wasm bytes embedded (no file read at start),
+// into both node.cjs and node.mjs, which share one instance (one registry, one SnowfallError class).
+import wasmBytes from "./snowfall_wasm_bg.wasm";
 import { initSync } from "./snowfall_wasm.js";
 import { setWasmMemory } from "./wasm-memory.js";
 
-const wasm = initSync({ module: readFileSync(new URL("./snowfall_wasm_bg.wasm", import.meta.url)) });
-setWasmMemory(wasm.memory);
+setWasmMemory(initSync({ module: wasmBytes }).memory);
 
 export * from "./api.js";

@@ -48,27 +48,43 @@ step("copy js/ and write package.json");
 cpSync(join(root, "js"), pkg, { recursive: true, filter: (src) => !src.endsWith(".test.mjs") });
 // Node: one module instance for import and require alike, or an app whose dependency require()s
 // the package would get a second in-memory registry (the same generator ids twice) and a second
-// SnowfallError class. So the Node entry is bundled into CommonJS (Node 20 cannot require() ESM),
-// and node.mjs re-exports it (esbuild's export annotation lets Node see the names).
-run(join(root, "node_modules/.bin/esbuild"), [
+// SnowfallError class. Both entries are self-contained (no createRequire bridge: Node's CJS loader
+// and a second file cost ~1 ms at start, bench/cold-start-stages.mjs): the Node entry (js/node.mjs,
+// the wasm bytes embedded) is bundled once into a factory, node.cjs and node.mjs each carry it, and
+// whichever runs first keeps its exports under a versioned globalThis key the other one reuses.
+const meta = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+const factory = execFileSync(join(root, "node_modules/.bin/esbuild"), [
   join(pkg, "node.mjs"), "--bundle", "--platform=node", "--format=cjs", "--target=node18",
-  "--log-level=warning", "--external:./snowfall_wasm_bg.wasm",
-  "--define:import.meta.url=__snowfall_import_meta_url",
-  "--banner:js=const __snowfall_import_meta_url = require(\"url\").pathToFileURL(__filename).href;",
-  `--outfile=${join(pkg, "node.cjs")}`,
-]);
-// Names listed explicitly: `export * from "./node.cjs"` makes Node scan the bundle for them at every
-// start (cjs-module-lexer, ~30 ms).
-const names = Object.keys(createRequire(import.meta.url)(join(pkg, "node.cjs"))).sort();
-writeFileSync(join(pkg, "node.mjs"), [
-  '// Node ESM: the same module instance as require("snowfall-wasm").',
-  'import { createRequire } from "node:module";',
-  'const m = createRequire(import.meta.url)("./node.cjs");',
-  `export const { ${names.join(", ")} } = m;`,
+  "--log-level=warning", "--loader:.wasm=binary", "--minify-syntax",
+  "--define:import.meta.url=__snowfall_url",
+], { cwd: root, encoding: "utf8", maxBuffer: 1 << 26 });
+const instance = (url) => [
+  `const __snowfall_key = Symbol.for("${meta.name}@${meta.version}");`,
+  "const __snowfall = globalThis[__snowfall_key] ?? ((__snowfall_url) => {",
+  "  const module = { exports: {} };",
+  factory.trimEnd(),
+  "  const exports = module.exports;",
+  "  Object.defineProperty(globalThis, __snowfall_key, { value: exports });",
+  "  return exports;",
+  `})(${url});`,
+].join("\n");
+writeFileSync(join(pkg, "node.cjs"), [
+  '"use strict";',
+  '// Node require(): the same exports object as import("snowfall-wasm") (node.mjs), whichever loads first.',
+  instance('require("url").pathToFileURL(__filename).href'),
+  "module.exports = __snowfall;",
   "",
 ].join("\n"));
+// Names listed explicitly: Node would otherwise scan a CJS module for them (cjs-module-lexer).
+const names = Object.keys(createRequire(import.meta.url)(join(pkg, "node.cjs"))).sort();
+writeFileSync(join(pkg, "node.mjs"), [
+  '// Node import: the same exports object as require("snowfall-wasm") (node.cjs), whichever loads first.',
+  instance("import.meta.url"),
+  `export const { ${names.join(", ")} } = __snowfall;`,
+  "",
+].join("\n"));
+rmSync(join(pkg, "snowfall_wasm_bg.wasm.js"), { force: true });
 
-const meta = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 const published = {
   name: meta.name,
   version: meta.version,
