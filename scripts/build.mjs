@@ -2,7 +2,7 @@
 // npm run build: Rust -> wasm (cargo) -> JS glue (wasm-bindgen) -> smaller, faster wasm (wasm-opt)
 // -> pkg/, the directory that is published. pkg/ is generated; never edit it by hand.
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -48,41 +48,23 @@ step("copy js/ and write package.json");
 cpSync(join(root, "js"), pkg, { recursive: true, filter: (src) => !src.endsWith(".test.mjs") });
 // Node: one module instance for import and require alike, or an app whose dependency require()s
 // the package would get a second in-memory registry (the same generator ids twice) and a second
-// SnowfallError class. Both entries are self-contained (no createRequire bridge: Node's CJS loader
-// and a second file cost ~1 ms at start, bench/cold-start-stages.mjs): the Node entry (js/node.mjs,
-// the wasm bytes embedded) is bundled once into a factory, node.cjs and node.mjs each carry it, and
-// whichever runs first keeps its exports under a versioned globalThis key the other one reuses.
+// SnowfallError class. Both entries are self-contained bundles of js/node.mjs (no createRequire
+// bridge, the wasm bytes embedded: bench/cold.mjs measures those stages); whichever loads first
+// keeps its exports under a versioned globalThis key, and the other hands out the same objects.
 const meta = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
-const factory = execFileSync(join(root, "node_modules/.bin/esbuild"), [
-  join(pkg, "node.mjs"), "--bundle", "--platform=node", "--format=cjs", "--target=node18",
-  "--log-level=warning", "--loader:.wasm=binary", "--minify-syntax",
-  "--define:import.meta.url=__snowfall_url",
-], { cwd: root, encoding: "utf8", maxBuffer: 1 << 26 });
-const instance = (url) => [
-  `const __snowfall_key = Symbol.for("${meta.name}@${meta.version}");`,
-  "const __snowfall = globalThis[__snowfall_key] ?? ((__snowfall_url) => {",
-  "  const module = { exports: {} };",
-  factory.trimEnd(),
-  "  const exports = module.exports;",
-  "  Object.defineProperty(globalThis, __snowfall_key, { value: exports });",
-  "  return exports;",
-  `})(${url});`,
-].join("\n");
-writeFileSync(join(pkg, "node.cjs"), [
-  '"use strict";',
-  '// Node require(): the same exports object as import("snowfall-wasm") (node.mjs), whichever loads first.',
-  instance('require("url").pathToFileURL(__filename).href'),
-  "module.exports = __snowfall;",
-  "",
-].join("\n"));
+const bundle = (format, entry, out) => execFileSync(join(root, "node_modules/.bin/esbuild"), [
+  "--bundle", "--platform=node", `--format=${format}`, "--target=node18", "--log-level=warning",
+  "--loader:.wasm=binary", "--minify-syntax", "--sourcefile=snowfall-node-entry.mjs",
+  `--define:__SNOWFALL_INSTANCE_KEY__=${JSON.stringify(`${meta.name}@${meta.version}`)}`,
+  ...(format === "cjs" ? ["--define:import.meta.url=__snowfall_url", "--banner:js=const __snowfall_url = require(\"url\").pathToFileURL(__filename).href;"] : []),
+  `--outfile=${out}`,
+], { cwd: pkg, input: entry, encoding: "utf8" });
+bundle("cjs", 'export { shared } from "./node.mjs";', join(pkg, "node.cjs"));
+writeFileSync(join(pkg, "node.cjs"), readFileSync(join(pkg, "node.cjs"), "utf8") + "module.exports = module.exports.shared;\n");
 // Names listed explicitly: Node would otherwise scan a CJS module for them (cjs-module-lexer).
 const names = Object.keys(createRequire(import.meta.url)(join(pkg, "node.cjs"))).sort();
-writeFileSync(join(pkg, "node.mjs"), [
-  '// Node import: the same exports object as require("snowfall-wasm") (node.cjs), whichever loads first.',
-  instance("import.meta.url"),
-  `export const { ${names.join(", ")} } = __snowfall;`,
-  "",
-].join("\n"));
+bundle("esm", `import { shared } from "./node.mjs";\nexport const { ${names.join(", ")} } = shared;\n`, join(pkg, "node.bundle.mjs"));
+renameSync(join(pkg, "node.bundle.mjs"), join(pkg, "node.mjs"));
 rmSync(join(pkg, "snowfall_wasm_bg.wasm.js"), { force: true });
 
 const published = {
