@@ -38,8 +38,11 @@ function guidArg(id) {
 export function decodeGuid(id, options) {
   const guid = guidArg(id);
   const epoch = options === undefined ? DEFAULT_EPOCH_MS : epochOption(options);
-  const msSinceEpoch = Number(guid >> 23n);
-  const low = Number(BigInt.asUintN(23, guid)); // counter and generator id: one BigInt op, then Number bits
+  // One BigInt operation: the low 23 bits (counter and generator id) exactly; the ms from the id as
+  // a double, which is off by at most 2^11 (its rounding, then the subtraction's), far below the
+  // 2^22 that would move Math.round to another millisecond.
+  const low = Number(BigInt.asUintN(23, guid));
+  const msSinceEpoch = Math.round((Number(guid) - low) / 8388608);
   return {
     timestamp: new Date(epoch + msSinceEpoch),
     msSinceEpoch,
