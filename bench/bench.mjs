@@ -10,14 +10,18 @@
 //      imported Date.now and returns i64 (hand-written modules, bench/floors.mjs)
 //   2. burst: 1000 single-id calls right after a millisecond tick (below every per-ms cap)
 //   3. sustained: one generator called continuously for 200 ms -> ids/s vs. the format cap
-//   4. bulk: getGuids(1000) right after a tick, every id read out of the BigUint64Array
-//   5. wasm size and cold start (import + first id) in a fresh child process, median of 7
+//   4. bulk: getGuids(1000) right after a tick, every id read out of the BigUint64Array, against
+//      the floors of any API returning a fresh array (slice() of a prefilled BigUint64Array + read)
+//      and of reading a reused one (getGuidsInto)
+//   5. decode: decodeGuid per call against @sapphire/snowflake's deconstruct
+//   6. wasm size, imports and cold start in fresh processes, paired with @sapphire/snowflake
+//      (bench/cold.mjs, which also prints the stage breakdown on its own)
 //   6. memory: wasm memory after 1M `new Snowfall()` + close() and after one getGuids(2^24), in a
 //      child process (bench/memory.mjs; BENCH_MEMORY_GENERATORS sets the 1M)
 //   correctness: 100k ids in a tight loop per contender -> duplicates, order violations, throws
 //
 // Options (env): BENCH_RUNS, BENCH_ROUNDS, BENCH_BURSTS (bursts per round), BENCH_SUSTAIN_MS,
-// BENCH_COLD (cold-start samples), BENCH_ONLY=burst,sustained,bulk,cold,correct,memory (subset).
+// BENCH_COLD (cold-start samples), BENCH_ONLY=burst,sustained,bulk,decode,cold,correct,memory (subset).
 
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
@@ -27,6 +31,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join, relative } from 'node:path';
 import { createRequire } from 'node:module';
 import { i64ReturnFloor, nowI64ReturnFloor } from './floors.mjs';
+import { coldContenders, coldTable, measureCold } from './cold.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..');
@@ -37,9 +42,9 @@ const ROUNDS = +(process.env.BENCH_ROUNDS ?? 5);
 const BURSTS = +(process.env.BENCH_BURSTS ?? 40); // bursts of BURST_N calls per contender per round
 const BURST_N = 1000;
 const SUSTAIN_MS = +(process.env.BENCH_SUSTAIN_MS ?? 200);
-const COLD_SAMPLES = +(process.env.BENCH_COLD ?? 7);
+const COLD_SAMPLES = +(process.env.BENCH_COLD ?? 15);
 const CORRECT_N = 100_000;
-const ONLY = new Set((process.env.BENCH_ONLY ?? 'burst,sustained,bulk,cold,correct,memory').split(','));
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'burst,sustained,bulk,decode,cold,correct,memory').split(','));
 const EPOCH = Date.UTC(2020, 0, 1);
 const OURS = 'snowfall-wasm';
 const CAP_PER_S = 2048 * 1000; // 11-bit counter per ms
@@ -256,6 +261,21 @@ const bulkOursNoRead = us && new Function('ctx', 'sink', 'n', 'bursts', `// bulk
     }
     return total * 1e6 / (n * bursts);`);
 const bulkFloor = makeBulk('floor_read', 'ctx');
+// The floor of any API that returns a fresh array: copy a prefilled one (slice), then read it.
+const bulkSliceFloor = makeBulk('floor_slice', 'ctx.slice()');
+
+// decode(f, ids, n) -> ns/call over n calls cycling through 1024 ids
+const makeDecode = (tag) => new Function('f', 'ids', 'n', 'sink', `// decode ${tag}_${++uniq}
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) sink[i & 1023] = f(ids[i & 1023]);
+    return (performance.now() - t0) * 1e6 / n;`);
+const DECODE_N = 100_000;
+const sapphireForDecode = new SapphireSnowflake(EPOCH);
+const decoders = ours ? [
+  { name: OURS, f: ours.decodeGuid, ids: (() => { const g = new ours.Snowfall(); const a = [...g.getGuids(1024)]; g.close(); return a; })() },
+  { name: sapphire.name, f: (id) => sapphireForDecode.deconstruct(id), ids: Array.from({ length: 1024 }, () => sapphireForDecode.generate()) },
+] : [];
+const decodeFns = new Map(decoders.map((d) => [d, makeDecode(d.name.replace(/[^a-z0-9]+/gi, '_'))]));
 const floorArray = new BigUint64Array(BURST_N).map((_, i) => (BigInt(Date.now()) << 23n) | BigInt(i << 12));
 
 // warm-up: get every loop optimised before anything is recorded (not recorded)
@@ -270,6 +290,8 @@ const floorArray = new BigUint64Array(BURST_N).map((_, i) => (BigInt(Date.now())
       bulkOursInto(ctxs.get(us), sink, BURST_N, 10);
     }
     bulkFloor(floorArray, sink, BURST_N, 10);
+    bulkSliceFloor(floorArray, sink, BURST_N, 10);
+    for (const d of decoders) decodeFns.get(d)(d.f, d.ids, DECODE_N / 10, sink);
   }
   for (const c of contenders) c.close?.(ctxs.get(c));
 }
@@ -287,13 +309,20 @@ for (let run = 1; run <= RUNS; run++) {
       }
     }
     if (ONLY.has('bulk') && us) {
-      const order = rotate(['ours', 'ours-noread', 'ours-into', 'floor'], k);
+      const order = rotate(['ours', 'ours-noread', 'ours-into', 'floor', 'floor-slice'], k);
       for (const which of order) {
         gc();
         if (which === 'ours') record('bulk', OURS, run, round, bulkOurs(ctxs.get(us), sink, BURST_N, BURSTS));
         else if (which === 'ours-noread') record('bulk', 'getGuids only', run, round, bulkOursNoRead(ctxs.get(us), sink, BURST_N, BURSTS));
         else if (which === 'ours-into') record('bulk', 'getGuidsInto', run, round, bulkOursInto(ctxs.get(us), sink, BURST_N, BURSTS));
+        else if (which === 'floor-slice') record('bulk', 'floor: slice + read', run, round, bulkSliceFloor(floorArray, sink, BURST_N, BURSTS));
         else record('bulk', 'floor: read BigUint64Array', run, round, bulkFloor(floorArray, sink, BURST_N, BURSTS));
+      }
+    }
+    if (ONLY.has('decode')) {
+      for (const d of rotate(decoders, k)) {
+        gc();
+        record('decode', d.name, run, round, decodeFns.get(d)(d.f, d.ids, DECODE_N, sink));
       }
     }
     if (ONLY.has('sustained')) {
@@ -355,24 +384,20 @@ const wasmSizes = wasmFiles.map(({ who, p, shown }) => {
   return { who, file: shown ?? relative(ROOT, p), bytes: b.length, gz: gzipSync(b, { level: 9 }).length };
 });
 
-const cold = new Map();
+let cold = new Map();
+let wasmImports = NaN;
+if (OUR) {
+  const ourWasm = walk(OUR.dir).find((p) => p.endsWith('snowfall_wasm_bg.wasm'));
+  if (ourWasm) wasmImports = WebAssembly.Module.imports(new WebAssembly.Module(readFileSync(ourWasm))).length;
+}
 if (ONLY.has('cold')) {
-  const names = [...(us ? [OURS] : []), ...(OUR?.cjs ? [`${OURS} (require)`] : []), 'nodejs-snowflake', '@sapphire/snowflake', 'flake-idgen', 'uuid v7'];
-  const res = Object.fromEntries(names.map((n) => [n, []]));
-  for (let i = 0; i < COLD_SAMPLES; i++) {
-    for (const n of rotate(names, i)) {
-      const entry = n === `${OURS} (require)` ? OUR.cjs : OUR_ENTRY ?? '';
-      const out = execFileSync(process.execPath, [join(HERE, 'cold-start.mjs'), n, entry], { cwd: ROOT, encoding: 'utf8' });
-      res[n].push(JSON.parse(out.trim().split('\n').pop()));
-    }
-  }
-  for (const n of names) {
-    cold.set(n, {
-      totalMs: median(res[n].map((r) => r.totalMs)),
-      importMs: median(res[n].map((r) => r.importMs)),
-      firstIdMs: median(res[n].map((r) => r.firstIdMs)),
-      processMs: median(res[n].map((r) => r.sinceProcessStartMs)),
-    });
+  const { list, cleanup } = coldContenders({
+    esmUrl: OUR_ENTRY, cjsPath: OUR?.cjs, wasmPath: OUR && walk(OUR.dir).find((p) => p.endsWith('snowfall_wasm_bg.wasm')),
+  }, { floors: Boolean(OUR) });
+  try {
+    cold = measureCold(list, COLD_SAMPLES);
+  } finally {
+    cleanup();
   }
 }
 
@@ -431,19 +456,30 @@ if (ONLY.has('sustained')) {
 
 if (ONLY.has('bulk') && us) {
   L.push(`## Bulk: \`getGuids(${BURST_N})\` right after a tick, every id read out of the BigUint64Array as a bigint`, '');
-  L.push(`| what | ns/id | vs. floor |`);
-  L.push(`|---|---:|---:|`);
-  for (const n of [OURS, 'getGuids only', 'getGuidsInto', 'floor: read BigUint64Array']) {
+  L.push(`| what | ns/id | ÷ read floor | ÷ slice + read floor |`);
+  L.push(`|---|---:|---:|---:|`);
+  for (const n of [OURS, 'getGuids only', 'getGuidsInto', 'floor: slice + read', 'floor: read BigUint64Array']) {
     const label = n === OURS ? `**${OURS}: getGuids(${BURST_N}) + read every id**` :
       n === 'getGuids only' ? `${OURS}: getGuids(${BURST_N}) alone (no read)` :
-      n === 'getGuidsInto' ? `${OURS}: getGuidsInto(a reused BigUint64Array(${BURST_N})) + read every id` : 'floor: read a prefilled BigUint64Array';
-    L.push(`| ${label} | ${f1(medOf('bulk', n))} | ${fx(ratioOf('bulk', n, 'bulk', 'floor: read BigUint64Array'))} |`);
+      n === 'getGuidsInto' ? `**${OURS}: getGuidsInto(a reused BigUint64Array(${BURST_N})) + read every id**` :
+      n === 'floor: slice + read' ? 'floor: `slice()` of a prefilled BigUint64Array + read every id' : 'floor: read a prefilled BigUint64Array';
+    L.push(`| ${label} | ${f1(medOf('bulk', n))} | ${fx(ratioOf('bulk', n, 'bulk', 'floor: read BigUint64Array'))} | ${fx(ratioOf('bulk', n, 'bulk', 'floor: slice + read'))} |`);
   }
   L.push('');
-  const ns = medOf('bulk', OURS);
-  L.push(`Target: <= 15 ns/id: **${f1(ns)} ns/id — ${ns <= 15 ? 'met' : 'MISSED'}**` +
-    ` (single-call burst in the same process: ${f1(medOf('burst', OURS))} ns/id; reading alone costs` +
-    ` ${f1(medOf('bulk', 'floor: read BigUint64Array'))}; getGuidsInto: ${f1(medOf('bulk', 'getGuidsInto'))}).`, '');
+  const rSlice = ratioOf('bulk', OURS, 'bulk', 'floor: slice + read');
+  const rInto = ratioOf('bulk', 'getGuidsInto', 'bulk', 'floor: read BigUint64Array');
+  L.push(`Targets: getGuids(${BURST_N}) + read <= 1.1x the slice + read floor: **${fx(rSlice)} — ${rSlice <= 1.1 ? 'met' : 'MISSED'}**; ` +
+    `getGuidsInto + read <= 1.2x the read floor: **${fx(rInto)} — ${rInto <= 1.2 ? 'met' : 'MISSED'}**.`, '');
+}
+
+if (ONLY.has('decode') && decoders.length) {
+  L.push(`## Decode: one id per call (${OURS} \`decodeGuid\`, @sapphire/snowflake \`deconstruct\`)`, '');
+  L.push(`| decoder | ns/call | ÷ @sapphire deconstruct (same round) |`);
+  L.push(`|---|---:|---:|`);
+  for (const d of decoders) L.push(`| ${d.name === OURS ? `**${OURS} decodeGuid** (returns a Date too)` : `${d.name} deconstruct (bigints, no Date)`} | ${f1(medOf('decode', d.name))} | ${fx(ratioOf('decode', d.name, 'decode', sapphire.name))} |`);
+  L.push('');
+  const r = ratioOf('decode', OURS, 'decode', sapphire.name);
+  L.push(`Target: decodeGuid <= 1.0x deconstruct: **${fx(r)} — ${r <= 1.0 ? 'met' : 'MISSED'}**.`, '');
 }
 
 L.push(`## Size and cold start`, '');
@@ -452,16 +488,24 @@ if (wasmSizes.length) {
   L.push(`|---|---:|---:|`);
   for (const w of wasmSizes) L.push(`| ${w.who}: \`${w.file}\` | ${fint(w.bytes)} | ${fint(w.gz)} |`);
   L.push('');
+  if (Number.isFinite(wasmImports)) L.push(`Our wasm imports ${wasmImports} function(s) from JS (budget 44,000 B after wasm-opt).`, '');
 }
 if (cold.size) {
-  L.push(`Cold start: a fresh \`node\` child per sample, \`await import()\` (\`require()\` for the "(require)" row) + construct + first id, ` +
-    `measured inside the child; median of ${COLD_SAMPLES}. "since process start" adds Node's own start-up.`, '');
-  L.push(`| package | import ms | first id ms | import + first id ms | since process start ms |`);
-  L.push(`|---|---:|---:|---:|---:|`);
-  for (const [n, r] of cold) {
-    L.push(`| ${n.startsWith(OURS) ? `**${n}**` : n} | ${f1(r.importMs)} | ${f1(r.firstIdMs)} | ${f1(r.totalMs)} | ${f1(r.processMs)} |`);
+  L.push(`Cold start: a fresh \`node\` per contender per sample, ${COLD_SAMPLES} samples, each sample spawning every contender once ` +
+    `(rotated order); ratios are medians of per-sample ratios to @sapphire/snowflake (ESM) in the same sample. "import + first id" ` +
+    `is timed inside the child (\`await import()\`, or \`require()\` for the "(require)" rows, then construct + first id); "whole ` +
+    `process" is spawn to exit, Node's own start-up included. Floors add one stage each (bench/cold.mjs prints this table alone).`, '');
+  L.push(...coldTable(cold), '');
+  const base = cold.get('@sapphire/snowflake');
+  const nss = cold.get('nodejs-snowflake');
+  for (const n of [OURS, `${OURS} (require)`]) {
+    const r = cold.get(n);
+    if (!r || !base) continue;
+    L.push(`Target ${n}: whole process <= 1.3x @sapphire: **${fx(r.wallRatio)} — ${r.wallRatio <= 1.3 ? 'met' : 'MISSED'}**` +
+      ` (import + first id: ${fx(r.totalRatio)}); faster than nodejs-snowflake, whole process / import + first id: ` +
+      `**${nss ? `${r.wallRatio < nss.wallRatio ? 'yes' : 'NO'} / ${r.totalRatio < nss.totalRatio ? 'yes' : 'NO'}` : 'n/a'}**` +
+      ` (nodejs-snowflake ${nss ? `${fx(nss.wallRatio)} whole process, ${fx(nss.totalRatio)} import + first id` : 'n/a'}).`, '');
   }
-  L.push('');
 }
 
 if (memory) {
@@ -474,7 +518,7 @@ if (memory) {
 }
 
 L.push(`## Notes`, '');
-L.push(`- Where our time goes: \`node --expose-gc bench/ablation.mjs\` (glue variants side by side), \`node bench/profile.mjs burst|bulk|sustained\` (CPU profile).`);
+L.push(`- Where our time goes: \`node bench/profile.mjs burst|bulk|sustained\` (CPU profile); cold start by stage: \`node bench/cold.mjs\`.`);
 L.push(`- Floors: \`Date.now()\` alone ${f1(medOf('burst', floorNow.name))} ns; a wasm export returning an i64 (-> BigInt) ` +
   `${f1(medOf('burst', floorI64.name))} ns; a wasm export that calls an imported Date.now and returns an i64 ` +
   `${f1(medOf('burst', FLOOR))} ns (hand-written modules in bench/floors.mjs). A generator that reads the clock once per id cannot go below the last.`);
@@ -494,7 +538,7 @@ if (!process.env.BENCH_NO_WRITE) writeFileSync(join(HERE, 'results.md'), md);
 
 // raw per-run medians for the curious (stderr, not in results.md)
 process.stderr.write('\nper-run medians (ns/id):\n');
-for (const sc of ['burst', 'sustained', 'bulk']) {
+for (const sc of ['burst', 'sustained', 'bulk', 'decode']) {
   for (const name of Object.keys(samples[sc] ?? {})) {
     process.stderr.write(`  ${sc.padEnd(10)} ${name.padEnd(48)} ${runMeds(sc, name).map(f1).join('  ')}\n`);
   }

@@ -1,6 +1,7 @@
 // Child process for the cold-start measurement: import one generator and make its first id.
 // Usage: node bench/cold-start.mjs <contender> [entry: file URL for import, path for require]
 // Prints one JSON line: { importMs, firstIdMs, totalMs, sinceProcessStartMs }.
+// The "floor: ..." contenders are the stages a wasm package cannot avoid (bench/cold.mjs lists them).
 const [, , name, entry] = process.argv;
 const EPOCH = Date.UTC(2020, 0, 1);
 
@@ -18,6 +19,11 @@ switch (name) {
     make = () => { const g = new m.Snowfall(); const id = g.getGuid(); g.close(); return id; };
     break;
   }
+  case 'snowfall-wasm (import only)': {
+    const m = await import(entry);
+    make = () => m.Snowfall;
+    break;
+  }
   case 'nodejs-snowflake': {
     const m = await import('nodejs-snowflake');
     make = () => new m.Snowflake({ custom_epoch: EPOCH, instance_id: 1 }).getUniqueID();
@@ -25,6 +31,12 @@ switch (name) {
   }
   case '@sapphire/snowflake': {
     const m = await import('@sapphire/snowflake');
+    make = () => new m.Snowflake(EPOCH).generate();
+    break;
+  }
+  case '@sapphire/snowflake (require)': {
+    const { createRequire } = await import('node:module');
+    const m = createRequire(import.meta.url)('@sapphire/snowflake');
     make = () => new m.Snowflake(EPOCH).generate();
     break;
   }
@@ -36,6 +48,38 @@ switch (name) {
   case 'uuid v7': {
     const m = await import('uuid');
     make = () => m.v7();
+    break;
+  }
+  // Floors, each adding one stage to the one before (entry: a tiny ESM file; the .wasm path).
+  case 'floor: empty ESM package': {
+    const m = await import(entry);
+    make = () => m.id();
+    break;
+  }
+  case 'floor: + createRequire bridge': {
+    const { createRequire } = await import('node:module');
+    createRequire(import.meta.url);
+    const m = await import(entry.split('|')[0]);
+    make = () => m.id();
+    break;
+  }
+  case 'floor: + node:fs, read the .wasm': {
+    const { readFileSync } = await import('node:fs');
+    const [tiny, wasm] = entry.split('|');
+    const m = await import(tiny);
+    const bytes = readFileSync(wasm);
+    make = () => (bytes.length ? m.id() : 0n);
+    break;
+  }
+  case 'floor: + compile and instantiate it (stub imports)': {
+    const { readFileSync } = await import('node:fs');
+    const [tiny, wasm] = entry.split('|');
+    const m = await import(tiny);
+    const mod = new WebAssembly.Module(readFileSync(wasm));
+    const imports = {};
+    for (const i of WebAssembly.Module.imports(mod)) (imports[i.module] ??= {})[i.name] = () => {};
+    const inst = new WebAssembly.Instance(mod, imports);
+    make = () => (inst.exports.memory ? m.id() : 0n);
     break;
   }
   default:

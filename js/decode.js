@@ -3,7 +3,7 @@
 // counter | 12-bit generator id (src/layout.rs).
 import { SnowfallError } from "./errors.js";
 import { describeValue } from "./clock.js";
-import { epochOption, timeValue, MAX_MS_SINCE_EPOCH } from "./check.js";
+import { epochOption, timeValue, DEFAULT_EPOCH_MS, MAX_MS_SINCE_EPOCH } from "./check.js";
 
 const MAX_GUID = (1n << 64n) - 1n;
 const DIGITS = /^[0-9]+$/;
@@ -37,13 +37,17 @@ function guidArg(id) {
  */
 export function decodeGuid(id, options) {
   const guid = guidArg(id);
-  const epoch = epochOption(options);
-  const msSinceEpoch = Number(guid >> 23n);
+  const epoch = options === undefined ? DEFAULT_EPOCH_MS : epochOption(options);
+  // One BigInt operation: the low 23 bits (counter and generator id) exactly; the ms from the id as
+  // a double, which is off by at most 2^11 (its rounding, then the subtraction's), far below the
+  // 2^22 that would move Math.round to another millisecond.
+  const low = Number(BigInt.asUintN(23, guid));
+  const msSinceEpoch = Math.round((Number(guid) - low) / 8388608);
   return {
     timestamp: new Date(epoch + msSinceEpoch),
     msSinceEpoch,
-    loopingCounter: Number((guid >> 12n) & 0x7ffn),
-    generatorId: Number(guid & 0xfffn),
+    loopingCounter: low >>> 12,
+    generatorId: low & 0xfff,
   };
 }
 

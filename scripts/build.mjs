@@ -2,7 +2,7 @@
 // npm run build: Rust -> wasm (cargo) -> JS glue (wasm-bindgen) -> smaller, faster wasm (wasm-opt)
 // -> pkg/, the directory that is published. pkg/ is generated; never edit it by hand.
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -48,25 +48,24 @@ step("copy js/ and write package.json");
 cpSync(join(root, "js"), pkg, { recursive: true, filter: (src) => !src.endsWith(".test.mjs") });
 // Node: one module instance for import and require alike, or an app whose dependency require()s
 // the package would get a second in-memory registry (the same generator ids twice) and a second
-// SnowfallError class. So the Node entry is bundled into CommonJS (Node 20 cannot require() ESM),
-// and node.mjs re-exports it (esbuild's export annotation lets Node see the names).
-run(join(root, "node_modules/.bin/esbuild"), [
-  join(pkg, "node.mjs"), "--bundle", "--platform=node", "--format=cjs", "--target=node18",
-  "--log-level=warning", "--external:./snowfall_wasm_bg.wasm",
-  "--define:import.meta.url=__snowfall_import_meta_url",
-  "--banner:js=const __snowfall_import_meta_url = require(\"url\").pathToFileURL(__filename).href;",
-  `--outfile=${join(pkg, "node.cjs")}`,
-]);
-// Names listed explicitly: `export * from "./node.cjs"` makes Node scan the bundle for them at every
-// start (cjs-module-lexer, ~30 ms).
+// SnowfallError class. Both entries are self-contained bundles of js/node.mjs (no createRequire
+// bridge, the wasm bytes embedded: bench/cold.mjs measures those stages); whichever loads first
+// keeps its exports under a versioned globalThis key, and the other hands out the same objects.
+const meta = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+const bundle = (format, entry, out) => execFileSync(join(root, "node_modules/.bin/esbuild"), [
+  "--bundle", "--platform=node", `--format=${format}`, "--target=node18", "--log-level=warning",
+  "--loader:.wasm=binary", "--minify-syntax", "--sourcefile=snowfall-node-entry.mjs",
+  `--define:__SNOWFALL_INSTANCE_KEY__=${JSON.stringify(`${meta.name}@${meta.version}`)}`,
+  ...(format === "cjs" ? ["--define:import.meta.url=__snowfall_url", "--banner:js=const __snowfall_url = require(\"url\").pathToFileURL(__filename).href;"] : []),
+  `--outfile=${out}`,
+], { cwd: pkg, input: entry, encoding: "utf8" });
+bundle("cjs", 'export { shared } from "./node.mjs";', join(pkg, "node.cjs"));
+writeFileSync(join(pkg, "node.cjs"), readFileSync(join(pkg, "node.cjs"), "utf8") + "module.exports = module.exports.shared;\n");
+// Names listed explicitly: Node would otherwise scan a CJS module for them (cjs-module-lexer).
 const names = Object.keys(createRequire(import.meta.url)(join(pkg, "node.cjs"))).sort();
-writeFileSync(join(pkg, "node.mjs"), [
-  '// Node ESM: the same module instance as require("snowfall-wasm").',
-  'import { createRequire } from "node:module";',
-  'const m = createRequire(import.meta.url)("./node.cjs");',
-  `export const { ${names.join(", ")} } = m;`,
-  "",
-].join("\n"));
+bundle("esm", `import { shared } from "./node.mjs";\nexport const { ${names.join(", ")} } = shared;\n`, join(pkg, "node.bundle.mjs"));
+renameSync(join(pkg, "node.bundle.mjs"), join(pkg, "node.mjs"));
+rmSync(join(pkg, "snowfall_wasm_bg.wasm.js"), { force: true });
 
 // Types: TypeScript takes each entry's declarations from the file next to it (node.mjs ->
 // node.d.mts, browser.mjs -> browser.d.mts, ...). A .d.ts in a "type": "module" package is ESM, so
@@ -79,7 +78,6 @@ run(join(root, "node_modules/.bin/esbuild"), [
   "--log-level=warning", "--external:snowfall-wasm", `--outfile=${join(pkg, "testing.cjs")}`,
 ]);
 
-const meta = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 const published = {
   name: meta.name,
   version: meta.version,

@@ -165,7 +165,7 @@ impl WasmGenerator {
     /// for `takeError`, or `waitingPast()` set).
     ///
     /// Not a `Result`: wasm-bindgen returns a `Result<u64, _>` through a stack slot read with a
-    /// DataView, which costs more than making the id (measured in bench/ablation.mjs). The JS
+    /// DataView, which costs more than making the id (measured when this binding was written). The JS
     /// wrapper checks for 0 (an id that is also valid: the epoch's first ms, generator 0).
     #[wasm_bindgen(js_name = nextIdAt)]
     pub fn next_id_at(&mut self, now_unix_ms: f64) -> u64 {

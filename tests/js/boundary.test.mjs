@@ -74,6 +74,21 @@ describe("the JS <-> wasm boundary (installed package)", { timeout: 300_000 }, (
     assert.equal(sf.decodeGuid(133494887688437760n).timestamp.toISOString(), "2020-07-03T04:30:30.720Z");
   });
 
+  test("decodeGuid's fields equal the BigInt shifts of the id, where a double rounds worst too", () => {
+    // decodeGuid takes the ms from the id as a double (rounded to 53 bits): ids whose low 23 bits
+    // are all ones or all zeros, at the top of the 64-bit range, are where that rounding is largest.
+    const top = ((1n << 41n) - 1n) << 23n;
+    const ids = [0n, 1n, (1n << 23n) - 1n, 1n << 23n, top, top | ((1n << 23n) - 1n), (1n << 63n) - 1n, 1n << 63n,
+      (1n << 63n) | ((1n << 23n) - 1n), 2n ** 64n - 1n, 2n ** 64n - (1n << 23n), 2n ** 53n - 1n, 2n ** 53n + 1n];
+    let x = 0x9e3779b97f4a7c15n;
+    for (let i = 0; i < 20_000; i++) ids.push((x = (x * 6364136223846793005n + 1442695040888963407n) & (2n ** 64n - 1n)));
+    for (const id of ids) {
+      const d = sf.decodeGuid(id, { epochStartDate: 0 });
+      assert.deepEqual([d.msSinceEpoch, d.loopingCounter, d.generatorId, d.timestamp.getTime()],
+        [Number(id >> 23n), Number((id >> 12n) & 0x7ffn), Number(id & 0xfffn), Number(id >> 23n)], `decodeGuid(${id})`);
+    }
+  });
+
   test("a JS stack overflow at any depth during a call poisons nothing", () => {
     // 0.1.0: a stack overflow inside getGuids left that generator answering "recursive use of an
     // object detected" for the rest of the process, and then `memory access out of bounds`.

@@ -125,6 +125,28 @@ describe("Node (installed package)", { timeout: 180_000 }, () => {
     assert.equal(r.errorClassShared, true, "SnowfallError from require() is not instanceof the imported SnowfallError");
   });
 
+  test("require() first, then import: every export is the same object (one instance, either order)", async () => {
+    // node.cjs and node.mjs each carry the whole package; whichever loads first keeps its exports
+    // under a versioned globalThis key, and the other must hand out exactly those.
+    for (const order of ["require-first", "import-first"]) {
+      const r = await node(pkg.projectDir, `order-${order}.mjs`, `
+        import { createRequire } from "node:module";
+        const require = createRequire(import.meta.url);
+        let cjs, esm;
+        if (${JSON.stringify(order)} === "require-first") { cjs = require("snowfall-wasm"); esm = await import("snowfall-wasm"); }
+        else { esm = await import("snowfall-wasm"); cjs = require("snowfall-wasm"); }
+        const names = Object.keys(cjs).sort();
+        const differ = names.filter((n) => esm[n] !== cjs[n]);
+        const missing = Object.keys(esm).filter((n) => !(n in cjs));
+        const a = new esm.Snowfall(), b = new cjs.Snowfall();
+        console.log(JSON.stringify({ count: names.length, differ, missing, ids: [a.generatorId, b.generatorId] }));`);
+      assert.ok(r.count >= 20, `${order}: only ${r.count} exports`);
+      assert.deepEqual(r.differ, [], `${order}: exports that differ between import and require: ${r.differ}`);
+      assert.deepEqual(r.missing, [], `${order}: exports only import has: ${r.missing}`);
+      assert.notEqual(r.ids[0], r.ids[1], `${order}: two registries (both generators hold id ${r.ids[0]})`);
+    }
+  });
+
   test("import.meta.resolve / require.resolve pick node.mjs and node.cjs", async () => {
     const r = await node(pkg.projectDir, "resolve-check.mjs", `
       import { createRequire } from "node:module";

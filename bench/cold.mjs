@@ -1,0 +1,109 @@
+// Cold start in fresh processes, paired: every sample spawns each contender once (rotated order),
+// so a ratio to @sapphire/snowflake is taken between processes started side by side, then the
+// median of those ratios is reported (a noisy machine drifts between samples, not within a pair).
+//
+//   node bench/cold.mjs [samples]     the stage breakdown: floors that add one start-up stage each
+//                                     (empty ESM package, createRequire, node:fs + read the .wasm,
+//                                     compile + instantiate it), then this package (import only,
+//                                     import + first id, require + first id) and the peers
+// bench/bench.mjs uses measureCold() for its cold-start table. Needs pkg/ (npm run build).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = join(HERE, '..');
+export const BASE = '@sapphire/snowflake';
+
+const median = (xs) => {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length ? (s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2) : NaN;
+};
+
+/** One fresh `node` per contender per sample. contenders: [{ name, child, entry }]. */
+export function measureCold(contenders, samples) {
+  const res = new Map(contenders.map((c) => [c.name, []]));
+  for (let i = 0; i < samples; i++) {
+    const order = contenders.map((_, k) => contenders[(k + i) % contenders.length]);
+    const row = new Map();
+    for (const c of order) {
+      const t0 = performance.now();
+      const r = spawnSync(process.execPath, [join(HERE, 'cold-start.mjs'), c.child ?? c.name, c.entry ?? ''], { cwd: ROOT, encoding: 'utf8' });
+      const wallMs = performance.now() - t0;
+      if (r.status !== 0) throw new Error(`${c.name}: exit ${r.status}: ${r.stderr}`);
+      row.set(c.name, { wallMs, ...JSON.parse(r.stdout.trim().split('\n').pop()) });
+    }
+    for (const [n, v] of row) res.get(n).push({ ...v, base: row.get(BASE) });
+  }
+  const out = new Map();
+  for (const [n, xs] of res) {
+    out.set(n, {
+      wallMs: median(xs.map((x) => x.wallMs)),
+      totalMs: median(xs.map((x) => x.totalMs)),
+      importMs: median(xs.map((x) => x.importMs)),
+      firstIdMs: median(xs.map((x) => x.firstIdMs)),
+      processMs: median(xs.map((x) => x.sinceProcessStartMs)),
+      // paired ratios to @sapphire/snowflake: the whole process (spawn to exit), and import + first id
+      wallRatio: xs[0].base ? median(xs.map((x) => x.wallMs / x.base.wallMs)) : NaN,
+      totalRatio: xs[0].base ? median(xs.map((x) => x.totalMs / x.base.totalMs)) : NaN,
+    });
+  }
+  return out;
+}
+
+/** The floors' fixture (a tiny ESM package) and contenders, given our entries. */
+export function coldContenders({ esmUrl, cjsPath, wasmPath }, { floors = false } = {}) {
+  const list = [];
+  let cleanup = () => {};
+  if (floors) {
+    const dir = mkdtempSync(join(tmpdir(), 'snowfall-cold-'));
+    writeFileSync(join(dir, 'package.json'), '{"type":"module"}\n');
+    writeFileSync(join(dir, 'index.js'), 'let n = 0n;\nexport const id = () => ++n;\n');
+    const tiny = pathToFileURL(join(dir, 'index.js')).href;
+    cleanup = () => rmSync(dir, { recursive: true, force: true });
+    list.push(
+      { name: 'floor: empty ESM package', entry: tiny },
+      { name: 'floor: + createRequire bridge', entry: tiny },
+      { name: 'floor: + node:fs, read the .wasm', entry: `${tiny}|${wasmPath}` },
+      { name: 'floor: + compile and instantiate it (stub imports)', entry: `${tiny}|${wasmPath}` },
+      { name: 'snowfall-wasm (import only)', entry: esmUrl },
+    );
+  }
+  if (esmUrl) list.push({ name: 'snowfall-wasm', entry: esmUrl });
+  if (cjsPath) list.push({ name: 'snowfall-wasm (require)', entry: cjsPath });
+  list.push({ name: 'nodejs-snowflake' }, { name: BASE }, { name: `${BASE} (require)` }, { name: 'flake-idgen' }, { name: 'uuid v7' });
+  return { list, cleanup };
+}
+
+const f2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : 'n/a');
+const fx = (x) => (Number.isFinite(x) ? `${x.toFixed(2)}x` : 'n/a');
+
+/** Markdown rows for a measureCold() result. */
+export function coldTable(cold) {
+  const L = [
+    `| package / stage | import ms | first id ms | import + first id ms | ÷ ${BASE} (paired) | whole process ms (spawn to exit) | ÷ ${BASE} (paired) |`,
+    '|---|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const [n, r] of cold) {
+    L.push(`| ${n.startsWith('snowfall-wasm') ? `**${n}**` : n} | ${f2(r.importMs)} | ${f2(r.firstIdMs)} | ${f2(r.totalMs)} | ${fx(r.totalRatio)} | ${f2(r.wallMs)} | ${fx(r.wallRatio)} |`);
+  }
+  return L;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const samples = +(process.argv[2] ?? 21);
+  const pkg = join(ROOT, 'pkg');
+  const { list, cleanup } = coldContenders({
+    esmUrl: pathToFileURL(join(pkg, 'node.mjs')).href, cjsPath: join(pkg, 'node.cjs'), wasmPath: join(pkg, 'snowfall_wasm_bg.wasm'),
+  }, { floors: true });
+  try {
+    const cold = measureCold(list, samples);
+    console.log(`Cold start, ${samples} paired samples (medians), Node ${process.version}, ${new Date().toISOString()}\n`);
+    console.log(coldTable(cold).join('\n'));
+  } finally {
+    cleanup();
+  }
+}
