@@ -74,10 +74,19 @@ impl Clock for JsClock {
     }
 }
 
+#[inline(always)]
 fn clock_reading(n: f64) -> Result<i64, Error> {
-    unix_ms("clock reading", n).map_err(|_| Error::InvalidClockReading {
+    super::whole_ms(n).ok_or_else(bad_clock_reading)
+}
+
+/// The error of a reading outside the Date range: out of line (cold, and built once, not at
+/// every `clock_reading`).
+#[cold]
+#[inline(never)]
+fn bad_clock_reading() -> Error {
+    Error::InvalidClockReading {
         got: "a number outside the Date range (+-8.64e15 ms)".into(),
-    })
+    }
 }
 
 /// A [`MemoryKeeper`] that renews only while its schema group is still the one registered under
@@ -258,7 +267,8 @@ impl WasmGenerator {
                 if s.len() < n {
                     s.resize(n, 0);
                 }
-                self.inner.fill_some(&mut s[..n])
+                // `get_mut`: in bounds after the resize, without a panicking index (wasm bytes).
+                self.inner.fill_some(s.get_mut(..n).unwrap_or_default())
             })
         };
         let clock = self.inner.clock_mut();

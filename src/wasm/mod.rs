@@ -89,22 +89,35 @@ pub(crate) fn fail(e: Error) -> bool {
 pub fn take_error() -> String {
     // Safety: a leaf.
     match unsafe { LAST_ERROR.with_mut(Option::take) } {
-        Some(e) => [e.code(), ":", &e.message()].concat(),
+        Some(e) => e.coded_message(),
         None => String::new(),
     }
 }
 
 /// A number handed in by JS as Unix ms (already checked there): whole ms within the Date range.
+#[inline(never)] // one copy for the calls off the hot path (clock readings use `whole_ms`)
 pub(crate) fn unix_ms(what: &'static str, n: f64) -> Result<i64, Error> {
+    whole_ms(n).ok_or_else(|| not_unix_ms(what))
+}
+
+/// `n` as whole Unix ms (rounded down), or None outside the Date range (NaN too). JS checks
+/// first (js/clock.js), so None is a second line only.
+#[inline(always)]
+pub(crate) fn whole_ms(n: f64) -> Option<i64> {
     const LIMIT: f64 = 8.64e15;
     if !(-LIMIT..=LIMIT).contains(&n) {
-        // NaN too. JS checks first (js/clock.js), so this is a second line only.
-        return Err(Error::InvalidType {
-            what: what.into(),
-            expected: "finite Unix milliseconds within the Date range",
-            got: "another number".into(),
-        });
+        return None;
     }
     let t = n as i64;
-    Ok(if (t as f64) > n { t - 1 } else { t })
+    Some(if (t as f64) > n { t - 1 } else { t })
+}
+
+#[cold]
+#[inline(never)]
+fn not_unix_ms(what: &'static str) -> Error {
+    Error::InvalidType {
+        what: what.into(),
+        expected: "finite Unix milliseconds within the Date range",
+        got: "another number".into(),
+    }
 }
