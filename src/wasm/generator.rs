@@ -10,7 +10,7 @@
 //! answered by JS is the same spin (src/generator.rs `spin_past`, `Clock::wait_past`).
 
 use alloc::{boxed::Box, string::String, vec, vec::Vec};
-use core::cell::{Cell, RefCell};
+use core::cell::{Cell, UnsafeCell};
 use wasm_bindgen::prelude::*;
 
 use super::{fail, unix_ms, Global};
@@ -24,7 +24,7 @@ use crate::{
 pub const CHUNK_IDS: usize = 1 << 16;
 
 /// The scratch area of every generator (one JS realm runs one call at a time).
-static SCRATCH: Global<RefCell<Vec<u64>>> = Global(RefCell::new(Vec::new()));
+static SCRATCH: Global<UnsafeCell<Vec<u64>>> = Global(UnsafeCell::new(Vec::new()));
 
 /// Where `statsAt` writes the counters.
 static STATS: Global<Cell<[f64; 9]>> = Global(Cell::new([0.0; 9]));
@@ -32,7 +32,8 @@ static STATS: Global<Cell<[f64; 9]>> = Global(Cell::new([0.0; 9]));
 /// Where `fillIds` put its ids (valid until the next `fillIds`).
 #[wasm_bindgen(js_name = scratchAddress)]
 pub fn scratch_address() -> u32 {
-    SCRATCH.with(|s| s.borrow().as_ptr() as u32)
+    // Safety: a leaf.
+    unsafe { SCRATCH.with_mut(|s| s.as_ptr() as u32) }
 }
 
 /// Readings handed in by JS, one call at a time.
@@ -73,10 +74,19 @@ impl Clock for JsClock {
     }
 }
 
+#[inline(always)]
 fn clock_reading(n: f64) -> Result<i64, Error> {
-    unix_ms("clock reading", n).map_err(|_| Error::InvalidClockReading {
+    super::whole_ms(n).ok_or_else(bad_clock_reading)
+}
+
+/// The error of a reading outside the Date range: out of line (cold, and built once, not at
+/// every `clock_reading`).
+#[cold]
+#[inline(never)]
+fn bad_clock_reading() -> Error {
+    Error::InvalidClockReading {
         got: "a number outside the Date range (+-8.64e15 ms)".into(),
-    })
+    }
 }
 
 /// A [`MemoryKeeper`] that renews only while its schema group is still the one registered under
@@ -250,13 +260,17 @@ impl WasmGenerator {
                 }
             }
         }
-        let (made, error) = SCRATCH.with(|s| {
-            let mut s = s.borrow_mut();
-            if s.len() < n {
-                s.resize(n, 0);
-            }
-            self.inner.fill_some(&mut s[..n])
-        });
+        // Safety: the core generator (and its keeper, which reads only the registry) never
+        // reaches SCRATCH.
+        let (made, error) = unsafe {
+            SCRATCH.with_mut(|s| {
+                if s.len() < n {
+                    s.resize(n, 0);
+                }
+                // `get_mut`: in bounds after the resize, without a panicking index (wasm bytes).
+                self.inner.fill_some(s.get_mut(..n).unwrap_or_default())
+            })
+        };
         let clock = self.inner.clock_mut();
         clock.spun = None;
         if let Some(e) = error {
@@ -381,6 +395,7 @@ impl WasmGenerator {
 impl WasmGenerator {
     /// The ids of the last `fillIds` that made `made` ids.
     pub fn scratch_ids(made: u32) -> Vec<u64> {
-        SCRATCH.with(|s| s.borrow()[..made as usize].to_vec())
+        // Safety: a leaf.
+        unsafe { SCRATCH.with_mut(|s| s[..made as usize].to_vec()) }
     }
 }

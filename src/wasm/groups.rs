@@ -1,7 +1,7 @@
 //! The in-memory schema groups of this JS realm (`SimpleSyncer`). Arguments are primitives
 //! checked by js/simple-syncer.js; `now` is `Date.now()` read in JS.
 
-use core::cell::RefCell;
+use core::cell::UnsafeCell;
 
 use alloc::{vec, vec::Vec};
 use wasm_bindgen::prelude::*;
@@ -9,23 +9,24 @@ use wasm_bindgen::prelude::*;
 use super::{fail, unix_ms};
 use crate::{Error, MemoryRegistry, SharedGroup, DEFAULT_EPOCH_UNIX_MS};
 
-static REGISTRY: super::Global<RefCell<MemoryRegistry>> =
-    super::Global(RefCell::new(MemoryRegistry::new()));
+static REGISTRY: super::Global<UnsafeCell<MemoryRegistry>> =
+    super::Global(UnsafeCell::new(MemoryRegistry::new()));
+
+/// `f` on the registry. Every `f` here is a leaf: core registry calls, which never reach REGISTRY.
+fn registry<R>(f: impl FnOnce(&mut MemoryRegistry) -> R) -> R {
+    // Safety: see above (no `f` in this file reaches REGISTRY).
+    unsafe { REGISTRY.with_mut(f) }
+}
 
 pub(crate) const DEFAULT_GROUP: &str = "default";
 pub(crate) const DEFAULT_PROBE_S: i64 = 5;
 
 /// Finds a group; "default" is created on first use so `new Snowfall()` works on its own.
 pub(crate) fn find(name: &str, now: i64) -> Result<SharedGroup, Error> {
-    let found = REGISTRY.with(|r| r.borrow().get(name));
+    let found = registry(|r| r.get(name));
     match found {
-        Err(Error::SchemaGroupNotFound { .. }) if name == DEFAULT_GROUP => REGISTRY.with(|r| {
-            r.borrow_mut().create_schema_group(
-                DEFAULT_GROUP,
-                DEFAULT_PROBE_S,
-                DEFAULT_EPOCH_UNIX_MS,
-                now,
-            )
+        Err(Error::SchemaGroupNotFound { .. }) if name == DEFAULT_GROUP => registry(|r| {
+            r.create_schema_group(DEFAULT_GROUP, DEFAULT_PROBE_S, DEFAULT_EPOCH_UNIX_MS, now)
         }),
         other => other,
     }
@@ -34,7 +35,7 @@ pub(crate) fn find(name: &str, now: i64) -> Result<SharedGroup, Error> {
 /// Whether `group` is the group registered under its name (not dropped, not replaced).
 pub(crate) fn is_registered(group: &SharedGroup) -> bool {
     let this = group.borrow();
-    let registered = REGISTRY.with(|r| r.borrow().get(this.name()));
+    let registered = registry(|r| r.get(this.name()));
     registered.is_ok_and(|g| alloc::rc::Rc::ptr_eq(&g, group))
 }
 
@@ -53,7 +54,7 @@ pub fn create_memory_schema_group(
         );
         // The probe is checked in JS and again by the core (PROBE_SECONDS_RANGE).
         let probe = unix_ms("livelinessProbeS", liveliness_probe_s)?;
-        REGISTRY.with(|r| r.borrow_mut().create_schema_group(name, probe, epoch, now))
+        registry(|r| r.create_schema_group(name, probe, epoch, now))
     })();
     match created {
         Ok(_) => true,
@@ -64,7 +65,7 @@ pub fn create_memory_schema_group(
 /// Whether a group of that name exists in this realm (false for names no group can have).
 #[wasm_bindgen(js_name = memorySchemaGroupExists)]
 pub fn memory_schema_group_exists(name: &str) -> bool {
-    REGISTRY.with(|r| r.borrow().get(name).is_ok())
+    registry(|r| r.get(name).is_ok())
 }
 
 /// `[epochUnixMs, livelinessProbeS, liveGenerators]` of a group at `now`, or undefined with the
@@ -73,7 +74,7 @@ pub fn memory_schema_group_exists(name: &str) -> bool {
 pub fn memory_schema_group_status(name: &str, now_unix_ms: f64) -> Option<Vec<f64>> {
     let status = (|| {
         let now = unix_ms("Date.now()", now_unix_ms)?;
-        let group = REGISTRY.with(|r| r.borrow().get(name))?;
+        let group = registry(|r| r.get(name))?;
         let group = group.borrow();
         Ok::<_, Error>(vec![
             group.epoch_unix_ms() as f64,
@@ -103,7 +104,7 @@ pub fn drop_memory_schema_group(name: &str, now_unix_ms: f64) -> u32 {
             return 2;
         }
     };
-    let Ok(group) = REGISTRY.with(|r| r.borrow().get(name)) else {
+    let Ok(group) = registry(|r| r.get(name)) else {
         return 0;
     };
     let live = group.borrow().live_generator_count(now);
@@ -114,5 +115,5 @@ pub fn drop_memory_schema_group(name: &str, now_unix_ms: f64) -> u32 {
         });
         return 2;
     }
-    REGISTRY.with(|r| r.borrow_mut().remove(name)) as u32
+    registry(|r| r.remove(name)) as u32
 }

@@ -22,7 +22,7 @@ pub use groups::{
 };
 
 use alloc::string::String;
-use core::cell::RefCell;
+use core::cell::UnsafeCell;
 use wasm_bindgen::prelude::*;
 
 use crate::Error;
@@ -44,6 +44,20 @@ impl<T> Global<T> {
     }
 }
 
+impl<T> Global<UnsafeCell<T>> {
+    /// `f` on the value, mutably: a `RefCell` without its borrow flag, whose checks and panic
+    /// paths (with their messages and locations) cost wasm bytes at every use.
+    ///
+    /// # Safety
+    /// `f` must not reach this same global again (no nested `with_mut` on it): then the `&mut` is
+    /// the only reference to the value, on the one thread. Every use is a leaf that calls only
+    /// core code, which knows nothing of these globals, and no JS runs inside an export.
+    pub(crate) unsafe fn with_mut<R>(&'static self, f: impl FnOnce(&mut T) -> R) -> R {
+        // Safety: the caller's promise above.
+        f(unsafe { &mut *self.0.get() })
+    }
+}
+
 /// A trap for any panic in the shipped (no_std) wasm: what `panic = "abort"` does with std too,
 /// without std's panic machinery and message formatting (kilobytes of wasm).
 #[cfg(not(feature = "std"))]
@@ -58,12 +72,14 @@ static ALLOCATOR: crate::allocator::Allocator<crate::allocator::WasmPages> =
     crate::allocator::Allocator::new(crate::allocator::WasmPages);
 
 /// The error of the last failed call, until JS takes it.
-static LAST_ERROR: Global<RefCell<Option<Error>>> = Global(RefCell::new(None));
+static LAST_ERROR: Global<UnsafeCell<Option<Error>>> = Global(UnsafeCell::new(None));
 
 /// Keeps `e` for [`take_error`]; returns false, what failing exports return.
 #[cold]
+#[inline(never)]
 pub(crate) fn fail(e: Error) -> bool {
-    LAST_ERROR.with(|c| *c.borrow_mut() = Some(e));
+    // Safety: a leaf (dropping the previous error runs no code that reaches LAST_ERROR).
+    unsafe { LAST_ERROR.with_mut(|c| *c = Some(e)) };
     false
 }
 
@@ -71,23 +87,37 @@ pub(crate) fn fail(e: Error) -> bool {
 /// js/core.js turns it into a `SnowfallError`.
 #[wasm_bindgen(js_name = takeError)]
 pub fn take_error() -> String {
-    match LAST_ERROR.with(|c| c.borrow_mut().take()) {
-        Some(e) => [e.code(), ":", &e.message()].concat(),
+    // Safety: a leaf.
+    match unsafe { LAST_ERROR.with_mut(Option::take) } {
+        Some(e) => e.coded_message(),
         None => String::new(),
     }
 }
 
 /// A number handed in by JS as Unix ms (already checked there): whole ms within the Date range.
+#[inline(never)] // one copy for the calls off the hot path (clock readings use `whole_ms`)
 pub(crate) fn unix_ms(what: &'static str, n: f64) -> Result<i64, Error> {
+    whole_ms(n).ok_or_else(|| not_unix_ms(what))
+}
+
+/// `n` as whole Unix ms (rounded down), or None outside the Date range (NaN too). JS checks
+/// first (js/clock.js), so None is a second line only.
+#[inline(always)]
+pub(crate) fn whole_ms(n: f64) -> Option<i64> {
     const LIMIT: f64 = 8.64e15;
     if !(-LIMIT..=LIMIT).contains(&n) {
-        // NaN too. JS checks first (js/clock.js), so this is a second line only.
-        return Err(Error::InvalidType {
-            what: what.into(),
-            expected: "finite Unix milliseconds within the Date range",
-            got: "another number".into(),
-        });
+        return None;
     }
     let t = n as i64;
-    Ok(if (t as f64) > n { t - 1 } else { t })
+    Some(if (t as f64) > n { t - 1 } else { t })
+}
+
+#[cold]
+#[inline(never)]
+fn not_unix_ms(what: &'static str) -> Error {
+    Error::InvalidType {
+        what: what.into(),
+        expected: "finite Unix milliseconds within the Date range",
+        got: "another number".into(),
+    }
 }
