@@ -7,7 +7,7 @@ import { SnowfallError } from "./errors.js";
 import { SimpleSyncer } from "./simple-syncer.js";
 import { LeaseKeeper } from "./lease/keeper.js";
 import { openSession } from "./lease/session.js";
-import { decodeGuid } from "./decode.js";
+import { decodeAt, Epoch } from "./decode.js";
 import { copyScratch, copyScratchInto, wasmF64s } from "./wasm-memory.js";
 import { readClock, wallClock, describeValue } from "./clock.js";
 import { functionValue, integerValue, readOptions, stringValue } from "./check.js";
@@ -77,6 +77,7 @@ export class Snowfall {
   /** @type {LeaseKeeper | undefined} */ #keeper;
   /** @type {(() => number) | undefined} */ #clock;
   /** @type {number} */ #epochUnixMs;
+  /** @type {Epoch | undefined} for decode() */ #epoch;
   /** @type {GeneratorStatsValue | undefined} the counters when the core was freed */ #finalStats;
 
   /**
@@ -353,7 +354,7 @@ export class Snowfall {
    * @param {bigint | string} id
    */
   decode(id) {
-    return decodeGuid(id, { epochStartDate: this.#epochUnixMs });
+    return decodeAt(id, (this.#epoch ??= new Epoch(this.#epochUnixMs)));
   }
 
   /**

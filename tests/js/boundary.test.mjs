@@ -220,7 +220,14 @@ describe("the JS <-> wasm boundary (installed package)", { timeout: 300_000 }, (
     const d = sf.decodeGuid(133494887688437760n);
     assert.deepEqual({ ...d, timestamp: d.timestamp.toISOString() }, { timestamp: "2020-07-03T04:30:30.720Z", msSinceEpoch: 15_913_830_720, loopingCounter: 0, generatorId: 0 });
     const id = (5n << 23n) | (7n << 12n) | 4095n;
-    assert.deepEqual(sf.decodeGuid(id, { epochStartDate: 1000 }), { timestamp: new Date(1005), msSinceEpoch: 5, loopingCounter: 7, generatorId: 4095 });
+    assert.deepEqual(sf.decodeGuid(id, { epochStartDate: 1000 }).toJSON(), { timestamp: new Date(1005), msSinceEpoch: 5, loopingCounter: 7, generatorId: 4095 });
+    // timestamp is made on first read, then kept; destructuring and JSON see all four fields.
+    const lazy = sf.decodeGuid(id, { epochStartDate: 1000 });
+    assert.deepEqual(Object.keys(lazy), ["msSinceEpoch", "loopingCounter", "generatorId"]);
+    assert.equal(lazy.timestamp, lazy.timestamp);
+    const { timestamp, msSinceEpoch, loopingCounter, generatorId } = lazy;
+    assert.deepEqual([timestamp.getTime(), msSinceEpoch, loopingCounter, generatorId], [1005, 5, 7, 4095]);
+    assert.equal(JSON.stringify(lazy), '{"timestamp":"1970-01-01T00:00:01.005Z","msSinceEpoch":5,"loopingCounter":7,"generatorId":4095}');
     const max = sf.decodeGuid(2n ** 64n - 1n);
     assert.deepEqual([max.msSinceEpoch, max.loopingCounter, max.generatorId], [2 ** 41 - 1, 2047, 4095]);
     const g = new sf.Snowfall({ schemaGroupName: group() });
