@@ -12,8 +12,10 @@
 //   3. sustained: one generator called continuously for 200 ms -> ids/s vs. the format cap
 //   4. bulk: getGuids(1000) right after a tick, every id read out of the BigUint64Array, against
 //      the floors of any API returning a fresh array (slice() of a prefilled BigUint64Array + read)
-//      and of reading a reused one (getGuidsInto)
-//   5. decode: decodeGuid per call against @sapphire/snowflake's deconstruct
+//      and of reading a reused one (getGuidsInto); the contenders alternate burst by burst and
+//      each ratio is the median of per-burst-pair ratios (a descheduled burst is an outlier)
+//   5. decode: decodeGuid per call against @sapphire/snowflake's deconstruct, alternating in
+//      samples of 2,000 calls, ratios from sample pairs likewise
 //   6. wasm size, imports and cold start in fresh processes, paired with @sapphire/snowflake
 //      (bench/cold.mjs, which also prints the stage breakdown on its own)
 //   6. memory: wasm memory after 1M `new Snowfall()` + close() and after one getGuids(2^24), in a
@@ -187,14 +189,14 @@ function makeSustained(c) {
 }
 
 // bulk(ctx, sink, n, bursts) -> ns/id: getGuids(n) right after a tick, every id read as bigint.
-function makeBulk(tag, getSrc) {
+function makeBulk(tag, getSrc, read = true) {
   return new Function('ctx', 'sink', 'n', 'bursts', 'target', `// bulk ${tag}_${++uniq}
     let total = 0;
     for (let b = 0; b < bursts; b++) {
       const t = Date.now(); while (Date.now() === t) {}
       const t0 = performance.now();
       const a = ${getSrc};
-      for (let i = 0; i < n; i++) sink[i] = a[i];
+      ${read ? 'for (let i = 0; i < n; i++) sink[i] = a[i];' : 'sink[0] = a;'}
       total += performance.now() - t0;
     }
     return total * 1e6 / (n * bursts);`);
@@ -254,24 +256,9 @@ const bulkOurs = us && makeBulk('ours_getGuids', 'ctx.getGuids(n)');
 // under the burst and sustained loops' call sites.)
 const bulkOursInto = us && makeBulk('ours_getGuidsInto', 'ctx.getGuidsInto(target)');
 const intoTarget = new BigUint64Array(BURST_N);
-const bulkOursIntoNoRead = us && new Function('ctx', 'sink', 'n', 'bursts', 'target', `// bulk-into-noread ${++uniq}
-    let total = 0;
-    for (let b = 0; b < bursts; b++) {
-      const t = Date.now(); while (Date.now() === t) {}
-      const t0 = performance.now();
-      sink[0] = ctx.getGuidsInto(target);
-      total += performance.now() - t0;
-    }
-    return total * 1e6 / (n * bursts);`);
-const bulkOursNoRead = us && new Function('ctx', 'sink', 'n', 'bursts', `// bulk-noread ${++uniq}
-    let total = 0;
-    for (let b = 0; b < bursts; b++) {
-      const t = Date.now(); while (Date.now() === t) {}
-      const t0 = performance.now();
-      sink[0] = ctx.getGuids(n);
-      total += performance.now() - t0;
-    }
-    return total * 1e6 / (n * bursts);`);
+// The batch alone, the array kept (not read).
+const bulkOursIntoNoRead = us && makeBulk('ours_getGuidsInto_noread', 'ctx.getGuidsInto(target)', false);
+const bulkOursNoRead = us && makeBulk('ours_getGuids_noread', 'ctx.getGuids(n)', false);
 const bulkFloor = makeBulk('floor_read', 'ctx');
 // The floor of any API that returns a fresh array: copy a prefilled one (slice), then read it.
 const bulkSliceFloor = makeBulk('floor_slice', 'ctx.slice()');
@@ -436,7 +423,7 @@ const stamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 L.push(`# snowfall-wasm benchmark`, '');
 L.push(`Node ${process.version}, ${process.platform}/${process.arch}, ${cpus().length} CPUs (load average ${loadavg()[0].toFixed(1)} at the end), ${stamp}. One process, ${RUNS} runs x ${ROUNDS} rounds, ` +
   `contenders interleaved in each round; figures are the median of each run's median, ratios the median of ` +
-  `per-round ratios (measurements taken side by side). Machines are noisy: compare ratios, not absolute ns across runs. ` +
+  `per-round ratios (measurements taken side by side; for bulk and decode, of per-sample-pair ratios, the contenders alternating sample by sample). Machines are noisy: compare ratios, not absolute ns across runs. ` +
   `Reproduce with \`npm run bench\`.`, '');
 if (!us) L.push('**pkg/ was not built: snowfall-wasm rows are missing (run `npm run build`, then `npm run bench`).**', '');
 
