@@ -216,6 +216,24 @@ describe("the JS <-> wasm boundary (installed package)", { timeout: 300_000 }, (
     throwsCode(() => sf.decodeGuid(1n, { epochStartDate: new Proxy(new Date(), {}) }), "INVALID_TYPE", /not a Date/);
   });
 
+  test("batches read the scratch area where it is now: after it moved (grew) and after wasm memory grew", () => {
+    // js/wasm-memory.js reuses its view of the scratch area; a stale view would copy old ids.
+    const g = new sf.Snowfall({ schemaGroupName: group() });
+    const others = [];
+    let last = -1n;
+    for (const n of [3, 1000, 3, 65_536, 7, 1000, 1000]) {
+      const ids = g.getGuids(n);
+      assert.equal(ids.length, n);
+      last = assertIncreasing(ids, last);
+      const into = new BigUint64Array(n > 10 ? 1000 : n);
+      last = assertIncreasing(g.getGuidsInto(into), last);
+      // More generators: wasm memory grows now and then (its old buffer, and views of it, detach).
+      for (let i = 0; i < 300; i++) others.push(new sf.Snowfall({ schemaGroupName: group() }));
+    }
+    for (const o of others) o.close();
+    g.close();
+  });
+
   test("decodeGuid and guidRange in JS are bit-identical to the layout", () => {
     const d = sf.decodeGuid(133494887688437760n);
     assert.deepEqual({ ...d, timestamp: d.timestamp.toISOString() }, { timestamp: "2020-07-03T04:30:30.720Z", msSinceEpoch: 15_913_830_720, loopingCounter: 0, generatorId: 0 });
