@@ -529,7 +529,7 @@ if (memory) {
 }
 
 L.push(`## Notes`, '');
-L.push(`- Where our time goes: \`node bench/profile.mjs burst|bulk|sustained\` (CPU profile); cold start by stage: \`node bench/cold.mjs\`.`);
+L.push(`- Where our time goes: \`node bench/profile.mjs burst|bulk|into|decode|sustained\` (CPU profile); cold start by stage: \`node bench/cold.mjs\`.`);
 L.push(`- Floors: \`Date.now()\` alone ${f1(medOf('burst', floorNow.name))} ns; a wasm export returning an i64 (-> BigInt) ` +
   `${f1(medOf('burst', floorI64.name))} ns; a wasm export that calls an imported Date.now and returns an i64 ` +
   `${f1(medOf('burst', FLOOR))} ns (hand-written modules in bench/floors.mjs). A generator that reads the clock once per id cannot go below the last.`);
