@@ -1,5 +1,5 @@
 // Where does the time of one snowfall-wasm call go?
-//   node bench/profile.mjs [burst|bulk|sustained] [seconds]
+//   node bench/profile.mjs [burst|bulk|into|decode|sustained] [seconds]
 // Re-runs itself under `node --cpu-prof`, then prints the functions with the most self time
 // (JS glue, wasm functions and V8 builtins appear by name). Needs pkg/ (npm run build).
 import { execFileSync } from 'node:child_process';
@@ -20,9 +20,11 @@ function ourEntry() {
 }
 
 if (child === '--child') {
-  const { Snowfall } = await import(ourEntry());
+  const { Snowfall, decodeGuid } = await import(ourEntry());
   const g = new Snowfall();
   const sink = new Array(1000);
+  const target = new BigUint64Array(1000);
+  const ids = [...g.getGuids(1000)];
   const end = performance.now() + +seconds * 1000;
   let n = 0;
   while (performance.now() < end) {
@@ -31,6 +33,8 @@ if (child === '--child') {
     } else {
       const t = Date.now(); while (Date.now() === t) {}
       if (scenario === 'bulk') { const a = g.getGuids(1000); for (let i = 0; i < 1000; i++) sink[i] = a[i]; }
+      else if (scenario === 'into') { const a = g.getGuidsInto(target); for (let i = 0; i < 1000; i++) sink[i] = a[i]; }
+      else if (scenario === 'decode') for (let i = 0; i < 1000; i++) sink[i] = decodeGuid(ids[i]);
       else for (let i = 0; i < 1000; i++) sink[i] = g.getGuid();
     }
     n += 1000;

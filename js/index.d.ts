@@ -45,6 +45,7 @@ export interface SchemaGroupOptions {
 }
 
 export interface DecodedGuid {
+  /** Made on first read, then kept (a prototype getter: `Object.keys` and spread list the other three). */
   timestamp: Date;
   msSinceEpoch: number;
   loopingCounter: number;

@@ -7,7 +7,7 @@ import { SnowfallError } from "./errors.js";
 import { SimpleSyncer } from "./simple-syncer.js";
 import { LeaseKeeper } from "./lease/keeper.js";
 import { openSession } from "./lease/session.js";
-import { decodeGuid } from "./decode.js";
+import { decodeAt, Epoch } from "./decode.js";
 import { copyScratch, copyScratchInto, wasmF64s } from "./wasm-memory.js";
 import { readClock, wallClock, describeValue } from "./clock.js";
 import { functionValue, integerValue, readOptions, stringValue } from "./check.js";
@@ -77,6 +77,7 @@ export class Snowfall {
   /** @type {LeaseKeeper | undefined} */ #keeper;
   /** @type {(() => number) | undefined} */ #clock;
   /** @type {number} */ #epochUnixMs;
+  /** @type {Epoch | undefined} for decode() */ #epoch;
   /** @type {GeneratorStatsValue | undefined} the counters when the core was freed */ #finalStats;
 
   /**
@@ -216,6 +217,27 @@ export class Snowfall {
   #fill(out, count) {
     const core = this.#core;
     if (core === DISPOSED) throw closedError();
+    // The common case first, straight-line: one chunk, made in one call (a batch that starts
+    // early enough in its millisecond). V8 compiles this small path well; the loop below, with
+    // its waits and re-marks, stays out of it.
+    if (count <= CHUNK_IDS) {
+      const made = core.fillIds(count, readClock(this.#clock), NaN, NaN, true);
+      if (made === count) {
+        if (out === null) return copyScratch(made);
+        copyScratchInto(out, 0, made);
+        return out;
+      }
+      return this.#fillRest(out, count, made);
+    }
+    return this.#fillRest(out, count, -1);
+  }
+
+  /**
+   * The rest of a batch after #fill's call made `first` ids into the scratch area (-1: no call
+   * yet), chunk by chunk, reading the clock in JS.
+   */
+  #fillRest(out, count, first) {
+    const core = this.#core;
     // All or nothing from the last mark (src/wasm/generator.rs fillIds): a call that fails puts
     // the core back where it was at the mark, taking back the ids made since. That is safe only
     // for ids nobody saw: getGuids' array is ours until it returns, so it marks once; a target
@@ -224,13 +246,13 @@ export class Snowfall {
     const exposed = out !== null;
     let mark = true;
     let done = 0;
-    let reading = readClock(this.#clock);
+    let reading = first < 0 ? readClock(this.#clock) : NaN;
     let waited = NaN;
     let answer = NaN;
     let idle = 0;
-    for (;;) {
+    for (let call = first < 0; ; call = true) {
       const want = Math.min(CHUNK_IDS, count - done);
-      const made = core.fillIds(want, reading, waited, answer, mark);
+      const made = call ? core.fillIds(want, reading, waited, answer, mark) : first;
       mark = false;
       if (made > 0) {
         if (out === null) {
@@ -353,7 +375,7 @@ export class Snowfall {
    * @param {bigint | string} id
    */
   decode(id) {
-    return decodeGuid(id, { epochStartDate: this.#epochUnixMs });
+    return decodeAt(id, (this.#epoch ??= new Epoch(this.#epochUnixMs)));
   }
 
   /**

@@ -18,15 +18,29 @@ export function wasmMemoryBytes() {
 // Intrinsic: a BigUint64Array subclass cannot override the copy.
 const typedArraySet = Object.getPrototypeOf(Uint8Array.prototype).set;
 
+// The last view of the scratch area, reused while it is still good: same address (the area moves
+// only when it grows) and not detached (wasm memory growing detaches the old buffer, and a
+// detached view's length reads 0). Making a view per call cost more than the copy itself.
+let view = null;
+let viewAddress = -1;
+
+function scratchView(count) {
+  const address = scratchAddress();
+  if (view === null || address !== viewAddress || view.length !== count) {
+    view = new BigUint64Array(memory.buffer, address, count);
+    viewAddress = address;
+  }
+  return view;
+}
+
 /** A new array of the `count` ids the last `fillIds` made. */
 export function copyScratch(count) {
-  return new BigUint64Array(memory.buffer, scratchAddress(), count).slice();
+  return scratchView(count).slice();
 }
 
 /** Copies the `count` ids the last `fillIds` made into `target` from index `offset`. */
 export function copyScratchInto(target, offset, count) {
-  // Read `buffer` each time: it is replaced whenever wasm memory grows.
-  typedArraySet.call(target, new BigUint64Array(memory.buffer, scratchAddress(), count), offset);
+  typedArraySet.call(target, scratchView(count), offset);
 }
 
 /** A view of `count` f64 values at `address` in wasm memory (valid until wasm memory grows). */

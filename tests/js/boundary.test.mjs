@@ -216,11 +216,36 @@ describe("the JS <-> wasm boundary (installed package)", { timeout: 300_000 }, (
     throwsCode(() => sf.decodeGuid(1n, { epochStartDate: new Proxy(new Date(), {}) }), "INVALID_TYPE", /not a Date/);
   });
 
+  test("batches read the scratch area where it is now: after it moved (grew) and after wasm memory grew", () => {
+    // js/wasm-memory.js reuses its view of the scratch area; a stale view would copy old ids.
+    const g = new sf.Snowfall({ schemaGroupName: group() });
+    const others = [];
+    let last = -1n;
+    for (const n of [3, 1000, 3, 65_536, 7, 1000, 1000]) {
+      const ids = g.getGuids(n);
+      assert.equal(ids.length, n);
+      last = assertIncreasing(ids, last);
+      const into = new BigUint64Array(n > 10 ? 1000 : n);
+      last = assertIncreasing(g.getGuidsInto(into), last);
+      // More generators: wasm memory grows now and then (its old buffer, and views of it, detach).
+      for (let i = 0; i < 300; i++) others.push(new sf.Snowfall({ schemaGroupName: group() }));
+    }
+    for (const o of others) o.close();
+    g.close();
+  });
+
   test("decodeGuid and guidRange in JS are bit-identical to the layout", () => {
     const d = sf.decodeGuid(133494887688437760n);
     assert.deepEqual({ ...d, timestamp: d.timestamp.toISOString() }, { timestamp: "2020-07-03T04:30:30.720Z", msSinceEpoch: 15_913_830_720, loopingCounter: 0, generatorId: 0 });
     const id = (5n << 23n) | (7n << 12n) | 4095n;
-    assert.deepEqual(sf.decodeGuid(id, { epochStartDate: 1000 }), { timestamp: new Date(1005), msSinceEpoch: 5, loopingCounter: 7, generatorId: 4095 });
+    assert.deepEqual(sf.decodeGuid(id, { epochStartDate: 1000 }).toJSON(), { timestamp: new Date(1005), msSinceEpoch: 5, loopingCounter: 7, generatorId: 4095 });
+    // timestamp is made on first read, then kept; destructuring and JSON see all four fields.
+    const lazy = sf.decodeGuid(id, { epochStartDate: 1000 });
+    assert.deepEqual(Object.keys(lazy), ["msSinceEpoch", "loopingCounter", "generatorId"]);
+    assert.equal(lazy.timestamp, lazy.timestamp);
+    const { timestamp, msSinceEpoch, loopingCounter, generatorId } = lazy;
+    assert.deepEqual([timestamp.getTime(), msSinceEpoch, loopingCounter, generatorId], [1005, 5, 7, 4095]);
+    assert.equal(JSON.stringify(lazy), '{"timestamp":"1970-01-01T00:00:01.005Z","msSinceEpoch":5,"loopingCounter":7,"generatorId":4095}');
     const max = sf.decodeGuid(2n ** 64n - 1n);
     assert.deepEqual([max.msSinceEpoch, max.loopingCounter, max.generatorId], [2 ** 41 - 1, 2047, 4095]);
     const g = new sf.Snowfall({ schemaGroupName: group() });

@@ -68,11 +68,11 @@ describe("Snowfall (installed package)", { timeout: 300_000 }, () => {
     assert.equal(a.getGuid(), 133494887688437760n);
     b.getGuid();
     assert.equal(b.getGuid(), (15_913_830_720n << 23n) | (1n << 12n) | 1n);
-    assert.deepEqual(sf.decodeGuid(133494887688437760n), {
+    assert.deepEqual(sf.decodeGuid(133494887688437760n).toJSON(), {
       timestamp: new Date("2020-07-03T04:30:30.720Z"), msSinceEpoch: 15_913_830_720, loopingCounter: 0, generatorId: 0,
     });
     assert.deepEqual(sf.decodeGuid("133494887688437760"), sf.decodeGuid(133494887688437760n));
-    assert.deepEqual(sf.decodeGuid(2n ** 64n - 1n, { epochStartDate: 0 }), {
+    assert.deepEqual(sf.decodeGuid(2n ** 64n - 1n, { epochStartDate: 0 }).toJSON(), {
       timestamp: new Date(2 ** 41 - 1), msSinceEpoch: 2 ** 41 - 1, loopingCounter: 2047, generatorId: 4095,
     });
     a.close();
