@@ -7,21 +7,12 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { before, describe, test } from "node:test";
 import { importInstalled } from "./installed.mjs";
+import { manualClock, memoryGroups } from "./helpers/memory.mjs";
 import { installedPackage, repoRoot } from "../runtimes/pack.mjs";
 import { README_CODES, assertIncreasing, atStackLimit, boom, hostileRounds, lyingTargets, revoked, throwingGetters, valueOfThrows } from "./helpers/hostile.mjs";
 
 let sf;
-let seq = 0;
-const group = (opts = {}) => {
-  const schemaGroupName = `b${++seq}_${process.pid}`;
-  sf.SimpleSyncer.createSchemaGroup({ schemaGroupName, ...opts });
-  return schemaGroupName;
-};
-const manualClock = (t) => {
-  const c = () => c.now;
-  c.now = t;
-  return c;
-};
+const group = memoryGroups("b", () => sf);
 /** Asserts `fn` throws a SnowfallError with `code` (and, optionally, a message matching `re`); returns it. */
 const throwsCode = (fn, code, re) => {
   let error;

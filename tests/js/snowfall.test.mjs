@@ -3,21 +3,11 @@
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import { importInstalled, runInProject } from "./installed.mjs";
+import { manualClock, memoryGroups } from "./helpers/memory.mjs";
 
 const EPOCH_2020 = Date.UTC(2020, 0, 1);
 let sf; // the installed package's exports
-let groupSeq = 0;
-const freshGroup = (opts = {}) => {
-  const schemaGroupName = `t${++groupSeq}_${process.pid}`;
-  sf.SimpleSyncer.createSchemaGroup({ schemaGroupName, ...opts });
-  return schemaGroupName;
-};
-/** A clock the test moves by hand. */
-const manualClock = (t) => {
-  const c = () => c.now;
-  c.now = t;
-  return c;
-};
+const freshGroup = memoryGroups("t", () => sf);
 /** Asserts `fn` throws a SnowfallError with `code` (and, optionally, a message matching `re`). */
 const throwsCode = (fn, code, re) =>
   assert.throws(fn, (e) => {
