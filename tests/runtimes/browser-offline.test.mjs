@@ -2,15 +2,19 @@
 // and installed package, its server started as `npm start` starts it (`node server.mjs`: node:http,
 // grants from SQLite through DatabaseSyncer.grant), two browser contexts as two devices. Each loads
 // the page online (its service worker precaches the page and the package's browser files), then the
-// context goes really offline (`context.setOffline(true)`: every request fails), reloads (the page,
+// context goes really offline (`context.setOffline(true)` and its gate closed: every request fails), reloads (the page,
 // the package and the .wasm come from the service worker's cache) and makes notes, reloads again and
-// makes more; back online the page syncs by itself, and the server must hold every note of both
+// makes more. Each device reaches the server through its own TCP gate, closed while the device is
+// offline (every connection reset), so offline is offline at the socket too: Chromium's offline
+// emulation alone once let a reloaded page's first request through (CI, stop 13). Back online the
+// page syncs by itself, and the server must hold every note of both
 // devices: 0 duplicate ids, 0 conflicts. A third device whose clock jumps past its grant's window
 // while offline (playwright's clock: the lid closed for 11 minutes) gets LEASE_EXPIRED, never an id,
 // and after a reload offline GRANT_UNAVAILABLE; the notes it made in its window still sync.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, symlinkSync } from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { chromium } from "playwright-core";
@@ -37,9 +41,40 @@ function startServer(dir, env) {
   });
 }
 
+/**
+ * A device's network: a TCP gate on its own loopback port in front of the server. `offline()`
+ * resets every open connection and every new one (nothing reaches the server, the page's fetch
+ * fails as with no network); `online()` forwards again. `refused` counts connections reset offline.
+ */
+async function gate(origin) {
+  const { hostname, port } = new URL(origin);
+  const sockets = new Set();
+  const g = { open: true, refused: 0 };
+  const server = net.createServer((client) => {
+    if (!g.open) { g.refused++; client.destroy(); return; }
+    const upstream = net.connect(Number(port), hostname);
+    const end = () => { client.destroy(); upstream.destroy(); };
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on("error", end);
+      s.on("close", () => { sockets.delete(s); end(); });
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise((ok, fail) => { server.once("error", fail); server.listen(0, "127.0.0.1", ok); });
+  return Object.assign(g, {
+    origin: `http://127.0.0.1:${server.address().port}`,
+    offline() { g.open = false; for (const s of sockets) s.destroy(); },
+    online() { g.open = true; },
+    close: () => new Promise((ok) => { g.offline(); server.close(ok); }),
+  });
+}
+
 describe("examples/offline: two devices offline (service worker cache, reloads), then sync; past the window LEASE_EXPIRED", { timeout: 240_000 }, () => {
   let browser, srv, dir;
   const figures = {};
+  const gates = [];
 
   before(async () => {
     assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run scripts/setup.sh --tests`);
@@ -56,6 +91,7 @@ describe("examples/offline: two devices offline (service worker cache, reloads),
   after(async () => {
     console.log("figures:", JSON.stringify(figures));
     await browser?.close();
+    for (const g of gates) await g.close();
     if (srv) {
       const exited = new Promise((ok) => srv.child.once("exit", ok));
       srv.child.kill("SIGTERM");
@@ -66,19 +102,21 @@ describe("examples/offline: two devices offline (service worker cache, reloads),
   const serverNotes = async () => (await (await fetch(`${srv.origin}/notes`, { signal: AbortSignal.timeout(10_000) })).json()).notes;
 
   /** Loads (or reloads) the page and waits for its generator; returns what `notes.ready` says and whether the service worker answered. */
-  async function load(page, reload = false) {
-    const res = reload ? await page.reload() : await page.goto(`${srv.origin}/`);
+  async function load(page, reload = false, origin) {
+    const res = reload ? await page.reload() : await page.goto(`${origin}/`);
     await page.waitForFunction(() => window.notes !== undefined, null, { timeout: 30_000 });
     return { ...(await page.evaluate(() => window.notes.ready)), fromServiceWorker: res.fromServiceWorker() };
   }
   /** A device online: its first load, the service worker installed and controlling the page. */
   async function device(clock) {
+    const link = await gate(srv.origin);
+    gates.push(link);
     const context = await browser.newContext();
     if (clock) await context.clock.install();
     const page = await context.newPage();
     const errors = [];
     page.on("pageerror", (e) => errors.push(String(e)));
-    const ready = await load(page);
+    const ready = await load(page, false, link.origin);
     assert.equal(ready.error, undefined, ready.error);
     const cached = await page.evaluate(async () => {
       await navigator.serviceWorker.ready;
@@ -89,7 +127,12 @@ describe("examples/offline: two devices offline (service worker cache, reloads),
     for (const f of ["/", "/app.js", "/snowfall-wasm/browser.mjs", "/snowfall-wasm/init.mjs", "/snowfall-wasm/stores/browser.js", "/snowfall-wasm/snowfall_wasm_bg.wasm"]) {
       assert.ok(cached.includes(f), `the service worker precached ${f}: ${cached.join(" ")}`);
     }
-    return { context, page, errors, cached, generatorIds: [ready.generatorId] };
+    /** Offline as a device is: the browser's emulation (navigator.onLine, the `online` event) and no network. */
+    const setOffline = async (off) => {
+      if (off) link.offline(); else link.online(); // the network first: the `online` event syncs at once
+      await context.setOffline(off);
+    };
+    return { context, page, errors, cached, link, setOffline, generatorIds: [ready.generatorId] };
   }
   const add = (page, texts) => page.evaluate(async (texts) => {
     const made = [];
@@ -121,7 +164,7 @@ describe("examples/offline: two devices offline (service worker cache, reloads),
       assert.equal(await pending(d.page), 0, `device ${name}: online, the notes are synced`);
     }
     for (const [name, d] of Object.entries(devices)) {
-      await d.context.setOffline(true);
+      await d.setOffline(true);
       const probe = await d.page.evaluate(() => fetch("/notes").then(() => "reached the server", (e) => e.name));
       assert.equal(probe, "TypeError", "offline: a request to the server fails");
       for (const round of [1, 2]) {
@@ -146,7 +189,7 @@ describe("examples/offline: two devices offline (service worker cache, reloads),
     const before = await serverNotes();
     assert.equal(before.length, 6, "offline, nothing reached the server");
     // Back online: the page's `online` handler syncs by itself.
-    for (const d of Object.values(devices)) await d.context.setOffline(false);
+    for (const d of Object.values(devices)) await d.setOffline(false);
     for (const [name, d] of Object.entries(devices)) await syncedByItself(d.page, `device ${name}`);
     const stored = await serverNotes();
     assert.equal(stored.length, all.length, "the server has every note");
@@ -160,7 +203,7 @@ describe("examples/offline: two devices offline (service worker cache, reloads),
     assert.deepEqual([again.stored.length, again.already.length, again.conflicts.length], [0, 43, 0]);
     assert.doesNotMatch(srv.output(), /two notes with one id/);
     for (const d of Object.values(devices)) assert.deepEqual(d.errors, []);
-    figures.twoDevices = { notes: all.length, duplicates, conflicts: again.conflicts.length, generatorIds: { a: devices.a.generatorIds, b: devices.b.generatorIds }, precached: devices.a.cached.length };
+    figures.twoDevices = { notes: all.length, duplicates, conflicts: again.conflicts.length, generatorIds: { a: devices.a.generatorIds, b: devices.b.generatorIds }, precached: devices.a.cached.length, resetOffline: devices.a.link.refused + devices.b.link.refused };
     for (const d of Object.values(devices)) await d.context.close();
   });
 
@@ -170,7 +213,7 @@ describe("examples/offline: two devices offline (service worker cache, reloads),
     assert.equal(inWindow.error, undefined, inWindow.error);
     await d.page.evaluate(() => window.notes.sync());
     assert.equal(await pending(d.page), 0);
-    await d.context.setOffline(true);
+    await d.setOffline(true);
     const offline = await add(d.page, texts("c offline", 5));
     assert.equal(offline.error, undefined, offline.error);
     // The lid closed for 11 minutes: the page's clock jumps past the 10-minute windows.
@@ -182,7 +225,7 @@ describe("examples/offline: two devices offline (service worker cache, reloads),
     assert.match(String(reloaded.error), /^GRANT_UNAVAILABLE: /, JSON.stringify(reloaded));
     assert.equal(reloaded.fromServiceWorker, true);
     assert.equal(await pending(d.page), 5, "the notes made offline inside the window wait");
-    await d.context.setOffline(false);
+    await d.setOffline(false);
     await syncedByItself(d.page, "device c");
     const stored = new Set((await serverNotes()).map((n) => n.id));
     for (const n of [...inWindow.made, ...offline.made]) assert.ok(stored.has(n.id), `note ${n.id} reached the server`);
