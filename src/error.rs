@@ -43,7 +43,10 @@ pub enum Error {
     },
     /// Every generator id of the schema group is held by a live generator (`contended`: free ones
     /// were seen, but concurrent claimers took each first).
-    GeneratorIdsExhausted { schema_group: String, contended: bool },
+    GeneratorIdsExhausted {
+        schema_group: String,
+        contended: bool,
+    },
     /// The clock reads a time before the schema group's epoch.
     ClockBeforeEpoch {
         clock_unix_ms: i64,
@@ -65,7 +68,10 @@ pub enum Error {
     /// The generator was closed and its generator id released.
     GeneratorClosed,
     /// A store operation passed its deadline (`storeTimeoutMs`, or a renewal at its window end).
-    StoreTimeout { operation: &'static str, waited_ms: i64 },
+    StoreTimeout {
+        operation: &'static str,
+        waited_ms: i64,
+    },
     /// The store failed (the JS layer attaches its error as `cause`).
     StoreFailed { operation: &'static str },
     /// Every claim attempt met contention the store reported (serialization failures, locks).

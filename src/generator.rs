@@ -402,7 +402,9 @@ impl<C: Clock> Generator<C> {
             // `get_mut`, not `&mut out[..]`: the range is always in bounds (i < len before the
             // first id, take <= len - i), and a panicking index would link core's slice panic
             // path and its messages into the wasm. The run's own length is what is counted.
-            let run: &mut [u64] = out.get_mut(i..i + room.min(out.len() - i)).unwrap_or_default();
+            let run: &mut [u64] = out
+                .get_mut(i..i + room.min(out.len() - i))
+                .unwrap_or_default();
             let take = run.len();
             let step = 1u64 << crate::layout::GENERATOR_ID_BITS;
             let mut id = first;

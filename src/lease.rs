@@ -99,7 +99,12 @@ impl LeaseTerms {
 
     /// The window of a grant of `window_ms` (see `LeaseMachine::grant`): from the fence, for
     /// `window_ms` after the later of now and the fence.
-    pub fn grant_window(&self, reserved_until_ms: i64, now_unix_ms: i64, window_ms: i64) -> (i64, i64) {
+    pub fn grant_window(
+        &self,
+        reserved_until_ms: i64,
+        now_unix_ms: i64,
+        window_ms: i64,
+    ) -> (i64, i64) {
         let start = reserved_until_ms + 1;
         (start, start.max(now_unix_ms).saturating_add(window_ms))
     }
@@ -122,10 +127,19 @@ impl LeaseTerms {
     /// before that last minted ms (in a shared database: free for any claimer, ours or the
     /// original package's, exactly once its clock has passed that ms; 0 would let an original
     /// instance with a slower clock take the id at once and repeat our last milliseconds).
-    pub fn released_slot(&self, lease: &Lease, last_issued_unix_ms: Option<i64>, free_at_once: bool) -> Slot {
+    pub fn released_slot(
+        &self,
+        lease: &Lease,
+        last_issued_unix_ms: Option<i64>,
+        free_at_once: bool,
+    ) -> Slot {
         let reserved = Self::released_reserved_until(lease, last_issued_unix_ms);
         Slot {
-            last_updated_ms: if free_at_once { Slot::FREE.last_updated_ms } else { reserved - self.lease_ms() },
+            last_updated_ms: if free_at_once {
+                Slot::FREE.last_updated_ms
+            } else {
+                reserved - self.lease_ms()
+            },
             reserved_until_ms: reserved,
             holder: 0,
         }
@@ -150,12 +164,20 @@ impl LeaseTerms {
 /// assert!(check_store_clock(1_000, 1_500, 1_010, 5_000).is_ok());
 /// assert_eq!(check_store_clock(1_000, 9_000, 1_010, 5_000).unwrap_err().code(), "CLOCK_SKEW");
 /// ```
-pub fn check_store_clock(host_before: i64, store_now: i64, host_after: i64, bound_ms: i64) -> Result<(), crate::Error> {
+pub fn check_store_clock(
+    host_before: i64,
+    store_now: i64,
+    host_after: i64,
+    bound_ms: i64,
+) -> Result<(), crate::Error> {
     let mid = host_before + (host_after - host_before) / 2;
     let uncertainty = (host_after - host_before).abs() / 2 + 1;
     let skew = store_now - mid;
     if skew.abs() > bound_ms + uncertainty {
-        return Err(crate::Error::ClockSkew { skew_ms: skew, bound_ms });
+        return Err(crate::Error::ClockSkew {
+            skew_ms: skew,
+            bound_ms,
+        });
     }
     Ok(())
 }

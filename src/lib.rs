@@ -59,11 +59,9 @@ pub use layout::{
     guid_range_at, GuidParts, COUNTER_BITS, DEFAULT_EPOCH_UNIX_MS, GENERATOR_ID_BITS,
     MAX_GENERATOR_ID, MAX_LOOPING_COUNTER, MAX_MS_SINCE_EPOCH, TIMESTAMP_BITS,
 };
-pub use lease::{
-    check_store_clock, Lease, LeaseKeeper, LeaseTerms, Slot, GENERATOR_ID_COUNT,
-};
+pub use lease::{check_store_clock, Lease, LeaseKeeper, LeaseTerms, Slot, GENERATOR_ID_COUNT};
 pub use machine::{ClaimOrder, LeaseMachine, MachineConfig, Outcome, Request, Step, SyncStore};
 pub use memory::{
-    validate_schema_group_name, MemoryKeeper, MemoryRegistry, MemorySchemaGroup, MemoryStore, SharedGroup,
-    MAX_SCHEMA_GROUP_NAME_LEN, PROBE_SECONDS_RANGE,
+    validate_schema_group_name, MemoryKeeper, MemoryRegistry, MemorySchemaGroup, MemoryStore,
+    SharedGroup, MAX_SCHEMA_GROUP_NAME_LEN, PROBE_SECONDS_RANGE,
 };

@@ -181,8 +181,18 @@ enum ClaimStage {
 
 #[derive(Debug, Clone, Copy)]
 enum InFlight {
-    Read { from: u16, to: u16, limit: u16, free_before: i64 },
-    Claim { index: usize, next: Slot, start: i64, at: i64 },
+    Read {
+        from: u16,
+        to: u16,
+        limit: u16,
+        free_before: i64,
+    },
+    Claim {
+        index: usize,
+        next: Slot,
+        start: i64,
+        at: i64,
+    },
     Write,
 }
 
@@ -240,7 +250,11 @@ impl LeaseMachine {
     /// A session with nothing held. `seed` feeds the holder tokens, the claim order and the
     /// jitter: give it fresh randomness (`crypto.getRandomValues`); a simulation gives a fixed one.
     pub fn new(cfg: MachineConfig, seed: [u64; 2]) -> Self {
-        let rng = if seed == [0, 0] { [0x9E37_79B9_7F4A_7C15, 1] } else { seed };
+        let rng = if seed == [0, 0] {
+            [0x9E37_79B9_7F4A_7C15, 1]
+        } else {
+            seed
+        };
         LeaseMachine {
             cfg,
             rng,
@@ -270,8 +284,11 @@ impl LeaseMachine {
 
     /// When the next renewal is due (Unix ms); `None` without a lease.
     pub fn renewal_due(&self) -> Option<i64> {
-        self.held
-            .map(|h| self.cfg.terms.renewal_due(h.renewed_at, h.slot.reserved_until_ms))
+        self.held.map(|h| {
+            self.cfg
+                .terms
+                .renewal_due(h.renewed_at, h.slot.reserved_until_ms)
+        })
     }
 
     /// Whether an operation is running.
@@ -393,7 +410,11 @@ impl LeaseMachine {
         self.abandon();
         let Some(held) = self.held else {
             self.unknown.clear();
-            self.op = Op::Done(if kind == WriteKind::Release { Outcome::Released } else { Outcome::Lost });
+            self.op = Op::Done(if kind == WriteKind::Release {
+                Outcome::Released
+            } else {
+                Outcome::Lost
+            });
             return;
         };
         let terms = self.cfg.terms;
@@ -447,7 +468,15 @@ impl LeaseMachine {
         let mut bases = Vec::with_capacity(1 + self.unknown.len());
         bases.push(held.slot);
         bases.extend(self.unknown.iter().rev().copied());
-        self.op = Op::Write(Write { id: held.generator_id, kind, deadline, next, bases, base: 0, at: now });
+        self.op = Op::Write(Write {
+            id: held.generator_id,
+            kind,
+            deadline,
+            next,
+            bases,
+            base: 0,
+            at: now,
+        });
     }
 
     /// What to do next at `now`. Past a request's deadline this abandons it (a write that may
@@ -474,7 +503,9 @@ impl LeaseMachine {
                 continue;
             }
             if self.in_flight.is_some() {
-                return Step::Pending { deadline_ms: deadline };
+                return Step::Pending {
+                    deadline_ms: deadline,
+                };
             }
             if let Some(step) = self.advance(now) {
                 return step;
@@ -521,7 +552,9 @@ impl LeaseMachine {
     pub fn wake(&mut self, now: i64) {
         if let Op::Claim(c) = &mut self.op {
             if let ClaimStage::Backoff { until } = c.stage {
-                c.stage = ClaimStage::Backoff { until: until.min(now) };
+                c.stage = ClaimStage::Backoff {
+                    until: until.min(now),
+                };
             }
         }
     }
@@ -534,14 +567,30 @@ impl LeaseMachine {
             Op::Claim(c) => match c.stage {
                 ClaimStage::ReadHigh | ClaimStage::ReadLow { .. } => {
                     let (from, to, limit) = match c.stage {
-                        ClaimStage::ReadHigh => (c.start_id, GENERATOR_ID_COUNT as u16, CLAIM_CANDIDATES),
+                        ClaimStage::ReadHigh => {
+                            (c.start_id, GENERATOR_ID_COUNT as u16, CLAIM_CANDIDATES)
+                        }
                         ClaimStage::ReadLow { need } => (0, c.start_id, need),
                         _ => unreachable!(),
                     };
                     let free_before = now.saturating_sub(lease_ms);
                     let deadline = c.deadline;
-                    let request = Request::ReadFree { from, to, limit, free_before_ms: free_before };
-                    Some(self.issue(request, deadline, InFlight::Read { from, to, limit, free_before }))
+                    let request = Request::ReadFree {
+                        from,
+                        to,
+                        limit,
+                        free_before_ms: free_before,
+                    };
+                    Some(self.issue(
+                        request,
+                        deadline,
+                        InFlight::Read {
+                            from,
+                            to,
+                            limit,
+                            free_before,
+                        },
+                    ))
                 }
                 ClaimStage::Try => {
                     if c.index < c.candidates.len() {
@@ -550,29 +599,58 @@ impl LeaseMachine {
                         let deadline = c.deadline;
                         let grant = c.grant_ms;
                         let (start, end) = match grant {
-                            Some(window_ms) => self.cfg.terms.grant_window(slot.reserved_until_ms, now, window_ms),
+                            Some(window_ms) => {
+                                self.cfg
+                                    .terms
+                                    .grant_window(slot.reserved_until_ms, now, window_ms)
+                            }
                             None => self.cfg.terms.claim_window(slot.reserved_until_ms, now),
                         };
                         let holder = self.token();
-                        let last_updated_ms = if grant.is_some() { end.saturating_sub(lease_ms) } else { now };
-                        let next = Slot { last_updated_ms, reserved_until_ms: end, holder };
+                        let last_updated_ms = if grant.is_some() {
+                            end.saturating_sub(lease_ms)
+                        } else {
+                            now
+                        };
+                        let next = Slot {
+                            last_updated_ms,
+                            reserved_until_ms: end,
+                            holder,
+                        };
                         if !next.is_storable() {
                             if let Op::Claim(c) = &mut self.op {
                                 c.index += 1;
                             }
                             return None;
                         }
-                        let request = Request::CompareAndSwap { generator_id: id, expected: slot, next };
-                        return Some(self.issue(request, deadline, InFlight::Claim { index, next, start, at: now }));
+                        let request = Request::CompareAndSwap {
+                            generator_id: id,
+                            expected: slot,
+                            next,
+                        };
+                        return Some(self.issue(
+                            request,
+                            deadline,
+                            InFlight::Claim {
+                                index,
+                                next,
+                                start,
+                                at: now,
+                            },
+                        ));
                     }
                     // Every candidate tried (or none was free): this attempt is over.
                     c.attempt += 1;
                     if c.attempt > max_retries {
                         let (saw_free, contention) = (c.saw_free, c.contention);
-                        self.op = Op::Done(Outcome::Failed(self.claim_failure(saw_free, contention)));
+                        self.op =
+                            Op::Done(Outcome::Failed(self.claim_failure(saw_free, contention)));
                         return None;
                     }
-                    let (lo, hi) = (self.cfg.min_retry_ms, self.cfg.max_retry_ms.max(self.cfg.min_retry_ms));
+                    let (lo, hi) = (
+                        self.cfg.min_retry_ms,
+                        self.cfg.max_retry_ms.max(self.cfg.min_retry_ms),
+                    );
                     let pause = lo + self.below((hi - lo + 1) as u64) as i64;
                     let until = now.saturating_add(pause);
                     if let Op::Claim(c) = &mut self.op {
@@ -582,7 +660,9 @@ impl LeaseMachine {
                 }
                 ClaimStage::Backoff { until } => {
                     if now < until {
-                        return Some(Step::Wait { until_ms: until.min(c.deadline) });
+                        return Some(Step::Wait {
+                            until_ms: until.min(c.deadline),
+                        });
                     }
                     let start_id = self.pick_start();
                     if let Op::Claim(c) = &mut self.op {
@@ -622,9 +702,15 @@ impl LeaseMachine {
     fn claim_failure(&self, saw_free: bool, contention: bool) -> Error {
         let group = self.cfg.schema_group.clone();
         if contention {
-            Error::StoreContention { schema_group: group, attempts: self.cfg.max_claim_retries + 1 }
+            Error::StoreContention {
+                schema_group: group,
+                attempts: self.cfg.max_claim_retries + 1,
+            }
         } else {
-            Error::GeneratorIdsExhausted { schema_group: group, contended: saw_free }
+            Error::GeneratorIdsExhausted {
+                schema_group: group,
+                contended: saw_free,
+            }
         }
     }
 
@@ -644,11 +730,19 @@ impl LeaseMachine {
     /// store cannot make the machine claim a slot it did not read as free. Returns whether `seq`
     /// was the request in flight.
     pub fn handle_rows(&mut self, seq: u32, now: i64, rows: &[(i64, Option<Slot>)]) -> bool {
-        let Some(InFlight::Read { from, to, limit, free_before }) = self.take_in_flight(seq) else {
+        let Some(InFlight::Read {
+            from,
+            to,
+            limit,
+            free_before,
+        }) = self.take_in_flight(seq)
+        else {
             return false;
         };
         let order = self.cfg.order;
-        let Op::Claim(c) = &mut self.op else { return false };
+        let Op::Claim(c) = &mut self.op else {
+            return false;
+        };
         let mut got: u16 = 0;
         for &(id, slot) in rows {
             if got >= limit {
@@ -686,7 +780,11 @@ impl LeaseMachine {
                 // ran ahead has a window starting in our future (still taken if nothing else is free).
                 // (A stable insertion sort: at most 16 rows, and the library sorts cost kilobytes of wasm.)
                 insertion_sort_by_key(&mut cands, |&(_, s)| {
-                    if s.reserved_until_ms < now { i64::MIN } else { s.reserved_until_ms }
+                    if s.reserved_until_ms < now {
+                        i64::MIN
+                    } else {
+                        s.reserved_until_ms
+                    }
                 });
             }
         }
@@ -699,18 +797,37 @@ impl LeaseMachine {
     /// The answer to `CompareAndSwap` request `seq`: whether the slot held `expected` and now
     /// holds `next`. Returns whether `seq` was the request in flight.
     pub fn handle_swap(&mut self, seq: u32, now: i64, swapped: bool) -> bool {
-        let Some(what) = self.take_in_flight(seq) else { return false };
+        let Some(what) = self.take_in_flight(seq) else {
+            return false;
+        };
         let _ = now;
         match (&mut self.op, what) {
-            (Op::Claim(c), InFlight::Claim { index, next, start, at }) => {
+            (
+                Op::Claim(c),
+                InFlight::Claim {
+                    index,
+                    next,
+                    start,
+                    at,
+                },
+            ) => {
                 if swapped && c.grant_ms.is_some() {
-                    let lease = Lease { generator_id: c.candidates[index].0, window_start_unix_ms: start, window_end_unix_ms: next.reserved_until_ms };
+                    let lease = Lease {
+                        generator_id: c.candidates[index].0,
+                        window_start_unix_ms: start,
+                        window_end_unix_ms: next.reserved_until_ms,
+                    };
                     self.held = None; // a grant is handed over: never renewed nor released here
                     self.unknown.clear();
                     self.op = Op::Done(Outcome::Leased(lease));
                 } else if swapped {
                     let id = c.candidates[index].0;
-                    let held = Held { generator_id: id, slot: next, window_start: start, renewed_at: at };
+                    let held = Held {
+                        generator_id: id,
+                        slot: next,
+                        window_start: start,
+                        renewed_at: at,
+                    };
                     self.held = Some(held);
                     self.unknown.clear();
                     self.op = Op::Done(Outcome::Leased(held.lease()));
@@ -742,7 +859,9 @@ impl LeaseMachine {
     /// (`DATABASE_ERROR`; the caller attaches the store's error). A write that failed in flight may
     /// still have landed: it is remembered. Returns whether `seq` was the request in flight.
     pub fn handle_failure(&mut self, seq: u32, now: i64, contention: bool) -> bool {
-        let Some(what) = self.take_in_flight(seq) else { return false };
+        let Some(what) = self.take_in_flight(seq) else {
+            return false;
+        };
         let _ = now;
         match (&mut self.op, what) {
             (Op::Claim(c), _) if contention => {
@@ -751,7 +870,9 @@ impl LeaseMachine {
                 c.stage = ClaimStage::Try;
             }
             (Op::Claim(_), _) => {
-                self.op = Op::Done(Outcome::Failed(Error::StoreFailed { operation: "claiming a generator id" }));
+                self.op = Op::Done(Outcome::Failed(Error::StoreFailed {
+                    operation: "claiming a generator id",
+                }));
             }
             (Op::Write(w), _) => {
                 let (kind, next) = (w.kind, w.next);
@@ -774,7 +895,11 @@ impl LeaseMachine {
     pub fn run_sync(&mut self, now: i64, store: &mut impl SyncStore) -> Outcome {
         loop {
             match self.poll(now) {
-                Step::Idle => return Outcome::Failed(Error::StoreFailed { operation: "running an operation that was never started" }),
+                Step::Idle => {
+                    return Outcome::Failed(Error::StoreFailed {
+                        operation: "running an operation that was never started",
+                    })
+                }
                 Step::Done(o) => return o,
                 Step::Revoke | Step::Pending { .. } => {}
                 Step::Wait { until_ms } => {
@@ -784,11 +909,20 @@ impl LeaseMachine {
                     self.wake(now);
                 }
                 Step::Io { seq, request, .. } => match request {
-                    Request::ReadFree { from, to, limit, free_before_ms } => {
+                    Request::ReadFree {
+                        from,
+                        to,
+                        limit,
+                        free_before_ms,
+                    } => {
                         let rows = store.read_free(from, to, limit, free_before_ms);
                         self.handle_rows(seq, now, &rows);
                     }
-                    Request::CompareAndSwap { generator_id, expected, next } => {
+                    Request::CompareAndSwap {
+                        generator_id,
+                        expected,
+                        next,
+                    } => {
                         let swapped = store.compare_and_swap(generator_id, &expected, &next);
                         self.handle_swap(seq, now, swapped);
                     }
@@ -797,11 +931,14 @@ impl LeaseMachine {
         }
     }
 
-
     fn issue(&mut self, request: Request, deadline: i64, what: InFlight) -> Step {
         self.seq = self.seq.wrapping_add(1);
         self.in_flight = Some((self.seq, deadline, what));
-        Step::Io { seq: self.seq, request, deadline_ms: deadline }
+        Step::Io {
+            seq: self.seq,
+            request,
+            deadline_ms: deadline,
+        }
     }
 }
 
@@ -816,11 +953,16 @@ fn insertion_sort_by_key<T: Copy>(v: &mut [T], key: impl Fn(&T) -> i64) {
     }
 }
 
-
 /// A store that answers at once (the in-memory manifest; simulations).
 pub trait SyncStore {
     /// See [`Request::ReadFree`]: `(generator_id, slot)` rows.
-    fn read_free(&mut self, from: u16, to: u16, limit: u16, free_before_ms: i64) -> Vec<(i64, Option<Slot>)>;
+    fn read_free(
+        &mut self,
+        from: u16,
+        to: u16,
+        limit: u16,
+        free_before_ms: i64,
+    ) -> Vec<(i64, Option<Slot>)>;
     /// See [`Request::CompareAndSwap`].
     fn compare_and_swap(&mut self, generator_id: u16, expected: &Slot, next: &Slot) -> bool;
 }
@@ -842,16 +984,25 @@ mod tests {
         let mut store = MemoryStore::default();
         let mut m = LeaseMachine::new(cfg, [3, 4]);
         m.claim(now);
-        let Outcome::Leased(lease) = m.run_sync(now, &mut store) else { panic!("no lease") };
+        let Outcome::Leased(lease) = m.run_sync(now, &mut store) else {
+            panic!("no lease")
+        };
         (m, store, lease)
     }
 
     /// The next step, which must be a compare-and-swap: (seq, generator id, expected, next, deadline).
     fn cas(m: &mut LeaseMachine, now: i64) -> (u32, u16, Slot, Slot, i64) {
         match m.poll(now) {
-            Step::Io { seq, request: Request::CompareAndSwap { generator_id, expected, next }, deadline_ms } => {
-                (seq, generator_id, expected, next, deadline_ms)
-            }
+            Step::Io {
+                seq,
+                request:
+                    Request::CompareAndSwap {
+                        generator_id,
+                        expected,
+                        next,
+                    },
+                deadline_ms,
+            } => (seq, generator_id, expected, next, deadline_ms),
             other => panic!("expected a compare-and-swap, got {other:?}"),
         }
     }
@@ -883,7 +1034,8 @@ mod tests {
     }
 
     #[test]
-    fn seed_70_a_stepped_back_renewal_after_an_unknown_write_writes_nothing_and_is_not_due_at_once() {
+    fn seed_70_a_stepped_back_renewal_after_an_unknown_write_writes_nothing_and_is_not_due_at_once()
+    {
         // tests/simulation.rs seed 70: renewals failed (their writes unknown), the clock stepped
         // back, and the next renewal wrote the very slot it expected; that left `renewed_at` behind
         // `last_updated_ms`, so the next renewal was due at once and changed nothing, again and again.
@@ -891,7 +1043,10 @@ mod tests {
         m.renew(10_500);
         let (seq, ..) = cas(&mut m, 10_500);
         assert!(m.handle_failure(seq, 10_600, false));
-        assert!(matches!(m.poll(10_600), Step::Done(Outcome::Failed(Error::StoreFailed { .. }))));
+        assert!(matches!(
+            m.poll(10_600),
+            Step::Done(Outcome::Failed(Error::StoreFailed { .. }))
+        ));
         m.renew(9_000);
         assert_eq!(m.poll(9_000), Step::Done(Outcome::Leased(lease)));
         assert!(m.renewal_due().unwrap() > 9_000);
@@ -902,7 +1057,11 @@ mod tests {
         let (mut m, _, lease) = leased(config(), 10_000);
         assert_eq!(lease.window_end_unix_ms, 12_000);
         m.renew(11_500);
-        assert_eq!(cas(&mut m, 11_500).4, 12_001, "capped at the window end, not 11 500 + 10 000");
+        assert_eq!(
+            cas(&mut m, 11_500).4,
+            12_001,
+            "capped at the window end, not 11 500 + 10 000"
+        );
         m.renew(13_000); // the window is over already: the full timeout
         assert_eq!(cas(&mut m, 13_000).4, 23_000);
     }
@@ -912,8 +1071,16 @@ mod tests {
         let (mut m, _, lease) = leased(config(), 10_000);
         m.renew(11_000);
         let (seq, _, _, _, deadline) = cas(&mut m, 11_000);
-        assert_eq!(m.poll(deadline - 1), Step::Pending { deadline_ms: deadline });
-        assert!(matches!(m.poll(deadline), Step::Done(Outcome::Failed(Error::StoreTimeout { .. }))));
+        assert_eq!(
+            m.poll(deadline - 1),
+            Step::Pending {
+                deadline_ms: deadline
+            }
+        );
+        assert!(matches!(
+            m.poll(deadline),
+            Step::Done(Outcome::Failed(Error::StoreTimeout { .. }))
+        ));
         assert!(!m.handle_swap(seq, deadline + 5, true));
         assert_eq!((m.poll(deadline + 5), m.lease()), (Step::Idle, Some(lease)));
     }
@@ -924,7 +1091,10 @@ mod tests {
         m.renew(11_000);
         let (_, id, held, landed, deadline) = cas(&mut m, 11_000);
         assert!(store.compare_and_swap(id, &held, &landed)); // applied; the answer never comes
-        assert!(matches!(m.poll(deadline), Step::Done(Outcome::Failed(Error::StoreTimeout { .. }))));
+        assert!(matches!(
+            m.poll(deadline),
+            Step::Done(Outcome::Failed(Error::StoreTimeout { .. }))
+        ));
         m.renew(11_500);
         let (seq, _, expected, next, _) = cas(&mut m, 11_500);
         assert_eq!(expected, held);
@@ -932,20 +1102,42 @@ mod tests {
         let (seq, _, expected, next, _) = cas(&mut m, 11_500);
         assert_eq!(expected, landed, "the remembered write is the next base");
         assert!(m.handle_swap(seq, 11_500, store.compare_and_swap(id, &expected, &next)));
-        let renewed = Lease { window_end_unix_ms: 13_500, ..lease };
-        assert_eq!((m.poll(11_500), m.lease()), (Step::Done(Outcome::Leased(renewed)), Some(renewed)));
+        let renewed = Lease {
+            window_end_unix_ms: 13_500,
+            ..lease
+        };
+        assert_eq!(
+            (m.poll(11_500), m.lease()),
+            (Step::Done(Outcome::Leased(renewed)), Some(renewed))
+        );
     }
 
     #[test]
     fn a_release_cuts_the_reservation_to_what_was_minted() {
-        let cfg = MachineConfig { release_free_at_once: false, ..config() };
+        let cfg = MachineConfig {
+            release_free_at_once: false,
+            ..config()
+        };
         // Window 1..=12 000: minted up to 11 000, past the end (clamped), nothing or before it.
-        for (last, reserved) in [(Some(11_000), 11_000), (Some(50_000), 12_000), (None, 0), (Some(-5), 0)] {
+        for (last, reserved) in [
+            (Some(11_000), 11_000),
+            (Some(50_000), 12_000),
+            (None, 0),
+            (Some(-5), 0),
+        ] {
             let (mut m, ..) = leased(cfg.clone(), 10_000);
             m.release(11_500, last);
             assert_eq!(m.lease(), None);
             let (.., next, _) = cas(&mut m, 11_500);
-            assert_eq!(next, Slot { last_updated_ms: reserved - 2_000, reserved_until_ms: reserved, holder: 0 }, "{last:?}");
+            assert_eq!(
+                next,
+                Slot {
+                    last_updated_ms: reserved - 2_000,
+                    reserved_until_ms: reserved,
+                    holder: 0
+                },
+                "{last:?}"
+            );
         }
     }
 
@@ -953,20 +1145,58 @@ mod tests {
     fn rows_outside_the_request_not_free_repeated_or_unreadable_are_dropped() {
         let mut m = LeaseMachine::new(config(), [3, 4]);
         m.claim(10_000);
-        let Step::Io { seq, request: Request::ReadFree { from: 0, to: 4096, limit: 16, free_before_ms: 8_000 }, .. } = m.poll(10_000) else {
+        let Step::Io {
+            seq,
+            request:
+                Request::ReadFree {
+                    from: 0,
+                    to: 4096,
+                    limit: 16,
+                    free_before_ms: 8_000,
+                },
+            ..
+        } = m.poll(10_000)
+        else {
             panic!("expected a read of every id")
         };
-        let free = Slot { last_updated_ms: 100, reserved_until_ms: 500, holder: 9 };
-        let taken = Slot { last_updated_ms: 8_000, ..free };
-        let unstorable = Slot { reserved_until_ms: -1, ..free };
-        let rows = [(-1, Some(free)), (4096, Some(free)), (3, Some(taken)), (5, None), (7, Some(free)), (7, Some(free)), (8, Some(unstorable))];
+        let free = Slot {
+            last_updated_ms: 100,
+            reserved_until_ms: 500,
+            holder: 9,
+        };
+        let taken = Slot {
+            last_updated_ms: 8_000,
+            ..free
+        };
+        let unstorable = Slot {
+            reserved_until_ms: -1,
+            ..free
+        };
+        let rows = [
+            (-1, Some(free)),
+            (4096, Some(free)),
+            (3, Some(taken)),
+            (5, None),
+            (7, Some(free)),
+            (7, Some(free)),
+            (8, Some(unstorable)),
+        ];
         assert!(m.handle_rows(seq, 10_000, &rows));
         let (seq, id, expected, _, _) = cas(&mut m, 10_000);
         assert_eq!((id, expected), (7, free));
         assert!(m.handle_swap(seq, 10_000, false));
         // The only candidate was taken under us: no retries configured, so the claim ends.
         let done = m.poll(10_000);
-        assert!(matches!(done, Step::Done(Outcome::Failed(Error::GeneratorIdsExhausted { contended: true, .. }))), "{done:?}");
+        assert!(
+            matches!(
+                done,
+                Step::Done(Outcome::Failed(Error::GeneratorIdsExhausted {
+                    contended: true,
+                    ..
+                }))
+            ),
+            "{done:?}"
+        );
     }
 
     #[test]
@@ -977,6 +1207,12 @@ mod tests {
         assert!(m.handle_swap(seq, 11_000, false)); // someone else holds the slot
         assert_eq!(m.poll(11_000), Step::Revoke);
         assert_eq!(m.lease(), None);
-        assert!(matches!(m.poll(11_000), Step::Io { request: Request::ReadFree { .. }, .. }));
+        assert!(matches!(
+            m.poll(11_000),
+            Step::Io {
+                request: Request::ReadFree { .. },
+                ..
+            }
+        ));
     }
 }

@@ -58,7 +58,13 @@ impl MemoryStore {
 }
 
 impl SyncStore for MemoryStore {
-    fn read_free(&mut self, from: u16, to: u16, limit: u16, free_before_ms: i64) -> Vec<(i64, Option<Slot>)> {
+    fn read_free(
+        &mut self,
+        from: u16,
+        to: u16,
+        limit: u16,
+        free_before_ms: i64,
+    ) -> Vec<(i64, Option<Slot>)> {
         let mut out = Vec::new();
         for id in from as usize..(to as usize).min(GENERATOR_ID_COUNT) {
             if out.len() >= limit as usize {
@@ -141,7 +147,10 @@ impl MemorySchemaGroup {
     /// A fresh session (lease machine) on this group.
     pub fn session(&mut self) -> LeaseMachine {
         self.sessions += 1;
-        LeaseMachine::new(MachineConfig::memory(&self.name, self.probe_s), [self.sessions, 0x5EED])
+        LeaseMachine::new(
+            MachineConfig::memory(&self.name, self.probe_s),
+            [self.sessions, 0x5EED],
+        )
     }
 
     /// Runs `machine`'s started operation against this group's manifest.
@@ -246,7 +255,10 @@ impl MemoryKeeper {
         match outcome {
             Outcome::Leased(lease) => Ok((MemoryKeeper { group, machine }, lease)),
             Outcome::Failed(e) => Err(e),
-            Outcome::Lost | Outcome::Released => Err(Error::LeaseExpired { generator_id: None, window_end_unix_ms: i64::MIN }),
+            Outcome::Lost | Outcome::Released => Err(Error::LeaseExpired {
+                generator_id: None,
+                window_end_unix_ms: i64::MIN,
+            }),
         }
     }
 }
@@ -263,7 +275,10 @@ impl LeaseKeeper for MemoryKeeper {
         match self.group.borrow_mut().run(&mut self.machine, now_unix_ms) {
             Outcome::Leased(lease) => Ok(lease),
             Outcome::Failed(e) => Err(e),
-            Outcome::Lost | Outcome::Released => Err(Error::LeaseExpired { generator_id: None, window_end_unix_ms: i64::MIN }),
+            Outcome::Lost | Outcome::Released => Err(Error::LeaseExpired {
+                generator_id: None,
+                window_end_unix_ms: i64::MIN,
+            }),
         }
     }
 

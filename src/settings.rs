@@ -51,25 +51,55 @@ impl Setting {
 }
 
 /// How often a holder renews, in seconds.
-pub const LIVELINESS_PROBE_S: Setting = Setting { name: "livelinessProbeS", default: 5, min: 1, max: 86_400 };
+pub const LIVELINESS_PROBE_S: Setting = Setting {
+    name: "livelinessProbeS",
+    default: 5,
+    min: 1,
+    max: 86_400,
+};
 /// Claim attempts after the first.
-pub const MAX_CLAIM_RETRIES: Setting = Setting { name: "maxClaimRetries", default: 3, min: 0, max: 1000 };
+pub const MAX_CLAIM_RETRIES: Setting = Setting {
+    name: "maxClaimRetries",
+    default: 3,
+    min: 0,
+    max: 1000,
+};
 /// Low end of the jittered pause between claim attempts.
-pub const MIN_MS_BETWEEN_CLAIM_RETRIES: Setting =
-    Setting { name: "minMsBetweenClaimRetries", default: 100, min: 0, max: 600_000 };
+pub const MIN_MS_BETWEEN_CLAIM_RETRIES: Setting = Setting {
+    name: "minMsBetweenClaimRetries",
+    default: 100,
+    min: 0,
+    max: 600_000,
+};
 /// High end of the jittered pause between claim attempts (at least the low end).
-pub const MAX_MS_BETWEEN_CLAIM_RETRIES: Setting =
-    Setting { name: "maxMsBetweenClaimRetries", default: 500, min: 0, max: 600_000 };
+pub const MAX_MS_BETWEEN_CLAIM_RETRIES: Setting = Setting {
+    name: "maxMsBetweenClaimRetries",
+    default: 500,
+    min: 0,
+    max: 600_000,
+};
 /// How far ids may run ahead of the clock.
-pub const CLOCK_TOLERANCE_MS: Setting =
-    Setting { name: "clockToleranceMs", default: 2_000, min: 0, max: 86_400_000 };
+pub const CLOCK_TOLERANCE_MS: Setting = Setting {
+    name: "clockToleranceMs",
+    default: 2_000,
+    min: 0,
+    max: 86_400_000,
+};
 /// The deadline of every store operation.
-pub const STORE_TIMEOUT_MS: Setting =
-    Setting { name: "storeTimeoutMs", default: 10_000, min: 1, max: 600_000 };
+pub const STORE_TIMEOUT_MS: Setting = Setting {
+    name: "storeTimeoutMs",
+    default: 10_000,
+    min: 1,
+    max: 600_000,
+};
 /// How far a store's clock may be from the host's when a session opens (default: one probe,
 /// filled in per group; `default` here is only a placeholder).
-pub const MAX_CLOCK_SKEW_MS: Setting =
-    Setting { name: "maxClockSkewMs", default: -1, min: 0, max: 86_400_000 };
+pub const MAX_CLOCK_SKEW_MS: Setting = Setting {
+    name: "maxClockSkewMs",
+    default: -1,
+    min: 0,
+    max: 86_400_000,
+};
 /// Largest `getGuids` batch.
 pub const MAX_BATCH: i64 = 1 << 24;
 /// Free slots one claim attempt reads.

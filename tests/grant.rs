@@ -24,20 +24,40 @@ fn a_grant_holds_its_id_until_the_window_ends_and_the_next_holder_starts_above_i
     assert_eq!(grant.generator_id, 0);
     assert_eq!(grant.window_end_unix_ms, now + window);
     let slot = store.read_free(0, 1, 1, i64::MAX)[0].1.unwrap();
-    assert_eq!(slot.last_updated_ms, grant.window_end_unix_ms - LEASE_MS, "taken by the free rule until the window ends");
-    assert_eq!(slot.reserved_until_ms, grant.window_end_unix_ms, "the fence is the window end");
+    assert_eq!(
+        slot.last_updated_ms,
+        grant.window_end_unix_ms - LEASE_MS,
+        "taken by the free rule until the window ends"
+    );
+    assert_eq!(
+        slot.reserved_until_ms, grant.window_end_unix_ms,
+        "the fence is the window end"
+    );
 
     // The granting session holds nothing: renewing is Lost, releasing writes nothing.
     server.renew(now + 1);
-    assert!(matches!(server.run_sync(now + 1, &mut store), Outcome::Lost));
+    assert!(matches!(
+        server.run_sync(now + 1, &mut store),
+        Outcome::Lost
+    ));
     server.release(now + 2, Some(now + 2));
-    assert!(matches!(server.run_sync(now + 2, &mut store), Outcome::Released));
-    assert_eq!(store.read_free(0, 1, 1, i64::MAX)[0].1.unwrap(), slot, "the grant's slot is untouched");
+    assert!(matches!(
+        server.run_sync(now + 2, &mut store),
+        Outcome::Released
+    ));
+    assert_eq!(
+        store.read_free(0, 1, 1, i64::MAX)[0].1.unwrap(),
+        slot,
+        "the grant's slot is untouched"
+    );
 
     // Anyone else during the window: another id.
     let mut other = LeaseMachine::new(MachineConfig::memory("g", PROBE_S), [3, 4]);
     other.claim(now + window - 1);
-    assert_ne!(leased(other.run_sync(now + window - 1, &mut store)).generator_id, 0);
+    assert_ne!(
+        leased(other.run_sync(now + window - 1, &mut store)).generator_id,
+        0
+    );
 
     // After the window: id 0 again, above the fence.
     let mut later = LeaseMachine::new(MachineConfig::memory("g", PROBE_S), [5, 6]);
@@ -54,11 +74,17 @@ fn a_grant_starts_at_the_fence_of_the_slot_it_takes() {
     first.claim(5_000);
     let held = leased(first.run_sync(5_000, &mut store));
     first.release(6_000, Some(5_500));
-    assert!(matches!(first.run_sync(6_000, &mut store), Outcome::Released));
+    assert!(matches!(
+        first.run_sync(6_000, &mut store),
+        Outcome::Released
+    ));
     let mut server = LeaseMachine::new(MachineConfig::memory("g", PROBE_S), [9, 10]);
     server.grant(6_001, 3_600_000);
     let grant = leased(server.run_sync(6_001, &mut store));
     assert_eq!(grant.generator_id, held.generator_id);
-    assert_eq!(grant.window_start_unix_ms, 5_501, "above the last ms the previous holder minted");
+    assert_eq!(
+        grant.window_start_unix_ms, 5_501,
+        "above the last ms the previous holder minted"
+    );
     assert_eq!(grant.window_end_unix_ms, 6_001 + 3_600_000);
 }

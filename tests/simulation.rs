@@ -69,15 +69,46 @@ impl Rng {
 /// What the simulation counts, to report and to check that every hazard really happened.
 #[derive(Clone, Copy)]
 enum C {
-    Attempts, Minted, Claims, Renewals, Revokes, Releases, Timeouts, StoreErrors, LostRequests,
-    LostReplies, LateAnswers, FailedAfterApply, JunkRows, Pauses, Kills, ClockSteps, HandOvers, EarlyRenewals,
+    Attempts,
+    Minted,
+    Claims,
+    Renewals,
+    Revokes,
+    Releases,
+    Timeouts,
+    StoreErrors,
+    LostRequests,
+    LostReplies,
+    LateAnswers,
+    FailedAfterApply,
+    JunkRows,
+    Pauses,
+    Kills,
+    ClockSteps,
+    HandOvers,
+    EarlyRenewals,
     Duplicated,
 }
 const NAMES: [&str; 19] = [
-    "ids tried", "ids minted", "claims", "renewals", "revokes", "releases", "timeouts",
-    "store errors", "lost requests", "lost replies", "late answers ignored",
-    "failed after applying", "junk rows", "pauses", "kills", "clock steps",
-    "ids claimed after another holder", "early renewals", "duplicated requests and replies",
+    "ids tried",
+    "ids minted",
+    "claims",
+    "renewals",
+    "revokes",
+    "releases",
+    "timeouts",
+    "store errors",
+    "lost requests",
+    "lost replies",
+    "late answers ignored",
+    "failed after applying",
+    "junk rows",
+    "pauses",
+    "kills",
+    "clock steps",
+    "ids claimed after another holder",
+    "early renewals",
+    "duplicated requests and replies",
 ];
 type Counts = [u64; NAMES.len()];
 
@@ -93,13 +124,28 @@ enum Answer {
 enum Ev {
     /// A request reaches the store (`reply_lost`: the answer never comes back; `again`: a second
     /// delivery, whose answer is not sent either).
-    Arrive { uid: u32, seq: u32, request: Request, reply_lost: bool, again: bool },
+    Arrive {
+        uid: u32,
+        seq: u32,
+        request: Request,
+        reply_lost: bool,
+        again: bool,
+    },
     /// The store's answer reaches the holder.
-    Reply { uid: u32, seq: u32, answer: Answer },
+    Reply {
+        uid: u32,
+        seq: u32,
+        answer: Answer,
+    },
     /// The holder's timer: a deadline, the end of a pause between claim attempts, a renewal due.
-    Wake { uid: u32, token: u64 },
+    Wake {
+        uid: u32,
+        token: u64,
+    },
     /// The holder's application asks for ids.
-    Mint { uid: u32 },
+    Mint {
+        uid: u32,
+    },
     Chaos,
     Spawn,
 }
@@ -141,7 +187,14 @@ struct Track {
 
 impl Track {
     fn new(what: &'static str, bound: i64) -> Self {
-        Track { what, bound, io: None, request: None, offered: Vec::new(), ios: 0 }
+        Track {
+            what,
+            bound,
+            io: None,
+            request: None,
+            offered: Vec::new(),
+            ios: 0,
+        }
     }
 }
 
@@ -203,7 +256,11 @@ impl Sim {
         let mut rng = Rng(seed);
         let population = rng.range(8, 40) as usize;
         let level = rng.range(0, 3) as u64; // 0: a calm network ... 3: a bad one
-        let foreign = Slot { last_updated_ms: 2 * START, reserved_until_ms: 2 * START, holder: 7 };
+        let foreign = Slot {
+            last_updated_ms: 2 * START,
+            reserved_until_ms: 2 * START,
+            holder: 7,
+        };
         let mut slots = vec![Slot::default(); GENERATOR_ID_COUNT];
         let usable: Vec<u16> = if rng.chance(500) {
             let mut ids: Vec<u16> = (0..GENERATOR_ID_COUNT as u16).collect();
@@ -213,7 +270,8 @@ impl Sim {
             ids.truncate(population + rng.range(2, 10) as usize);
             ids.sort_unstable();
             slots.iter_mut().for_each(|s| *s = foreign);
-            ids.iter().for_each(|&g| slots[g as usize] = Slot::default());
+            ids.iter()
+                .for_each(|&g| slots[g as usize] = Slot::default());
             ids
         } else {
             (0..GENERATOR_ID_COUNT as u16).collect()
@@ -267,15 +325,27 @@ impl Sim {
             self.t = t;
             self.handle(ev);
         }
-        let (tried, minted) = (self.counts[C::Attempts as usize], self.counts[C::Minted as usize]);
+        let (tried, minted) = (
+            self.counts[C::Attempts as usize],
+            self.counts[C::Minted as usize],
+        );
         // The worst seeds mint about 40% (outages, pauses, clocks stepped back past the tolerance).
-        assert!(minted * 100 >= tried * 25 && minted >= 1_000, "progress: only {minted} of {tried} ids minted");
+        assert!(
+            minted * 100 >= tried * 25 && minted >= 1_000,
+            "progress: only {minted} of {tried} ids minted"
+        );
         self.counts
     }
 
     fn handle(&mut self, ev: Ev) {
         let uid = match ev {
-            Ev::Arrive { uid, seq, request, reply_lost, again } => return self.arrive(uid, seq, request, reply_lost, again),
+            Ev::Arrive {
+                uid,
+                seq,
+                request,
+                reply_lost,
+                again,
+            } => return self.arrive(uid, seq, request, reply_lost, again),
             Ev::Chaos => return self.chaos(),
             Ev::Spawn => return self.spawn(),
             Ev::Reply { uid, .. } | Ev::Wake { uid, .. } | Ev::Mint { uid } => uid,
@@ -306,7 +376,10 @@ impl Sim {
         let ahead = (at - self.now(i)).max(1);
         let h = &mut self.holders[i];
         h.token += 1;
-        let ev = Ev::Wake { uid: h.uid, token: h.token };
+        let ev = Ev::Wake {
+            uid: h.uid,
+            token: h.token,
+        };
         let dt = (ahead * 1_000_000 / (1_000_000 + h.ppm)).max(1);
         self.push(self.t + dt, ev);
     }
@@ -335,7 +408,11 @@ impl Sim {
             release_free_at_once: false,
         };
         let clock = ManualClock::new(0);
-        let ppm = if self.rng.chance(400) { 0 } else { self.rng.range(-20_000, 20_000) };
+        let ppm = if self.rng.chance(400) {
+            0
+        } else {
+            self.rng.range(-20_000, 20_000)
+        };
         self.holders.push(Holder {
             uid,
             machine: LeaseMachine::new(cfg, [self.rng.next(), self.rng.next()]),
@@ -379,7 +456,11 @@ impl Sim {
             3 | 4 => {}
             5 | 6 => {
                 self.count(C::ClockSteps);
-                let step = if self.rng.chance(100) { 30_000 } else { self.rng.range(1, 5_000) };
+                let step = if self.rng.chance(100) {
+                    30_000
+                } else {
+                    self.rng.range(1, 5_000)
+                };
                 let step = if self.rng.chance(600) { -step } else { step };
                 self.holders[i].offset += step;
             }
@@ -399,19 +480,26 @@ impl Sim {
             Answer::Failed { contention: false }
         } else {
             match request {
-                Request::ReadFree { from, to, limit, free_before_ms } => {
-                    Answer::Rows(self.read_free(uid, from, to, limit, free_before_ms))
-                }
-                Request::CompareAndSwap { generator_id, expected, next } => {
-                    Answer::Swapped(self.compare_and_swap(uid, generator_id, expected, next))
-                }
+                Request::ReadFree {
+                    from,
+                    to,
+                    limit,
+                    free_before_ms,
+                } => Answer::Rows(self.read_free(uid, from, to, limit, free_before_ms)),
+                Request::CompareAndSwap {
+                    generator_id,
+                    expected,
+                    next,
+                } => Answer::Swapped(self.compare_and_swap(uid, generator_id, expected, next)),
             }
         };
         if down {
             if !matches!(answer, Answer::Failed { .. }) {
                 self.count(C::FailedAfterApply);
             }
-            answer = Answer::Failed { contention: self.rng.chance(300) };
+            answer = Answer::Failed {
+                contention: self.rng.chance(300),
+            };
         }
         if again {
             return;
@@ -422,13 +510,27 @@ impl Sim {
         if self.rng.chance(self.loss) {
             self.count(C::Duplicated);
             let at = self.t + self.latency();
-            self.push(at, Ev::Reply { uid, seq, answer: answer.clone() });
+            self.push(
+                at,
+                Ev::Reply {
+                    uid,
+                    seq,
+                    answer: answer.clone(),
+                },
+            );
         }
         let at = self.t + self.latency();
         self.push(at, Ev::Reply { uid, seq, answer });
     }
 
-    fn read_free(&mut self, uid: u32, from: u16, to: u16, limit: u16, free_before: i64) -> Vec<(i64, Option<Slot>)> {
+    fn read_free(
+        &mut self,
+        uid: u32,
+        from: u16,
+        to: u16,
+        limit: u16,
+        free_before: i64,
+    ) -> Vec<(i64, Option<Slot>)> {
         if let Some(k) = self.hiding.iter().position(|&u| u == uid) {
             self.hiding.swap_remove(k);
             return Vec::new();
@@ -447,12 +549,17 @@ impl Sim {
         if self.rng.chance(self.junk) {
             // Rows a careless store could return; the machine must drop every one of them.
             self.count(C::JunkRows);
-            let taken = self.usable[first..].iter().map(|&g| g as usize).filter(|&g| g < to as usize)
+            let taken = self.usable[first..]
+                .iter()
+                .map(|&g| g as usize)
+                .filter(|&g| g < to as usize)
                 .find(|&g| self.slots[g].last_updated_ms >= free_before);
             let junk = match self.rng.range(0, 3) {
                 0 => rows.first().copied(),
                 1 if from > 0 => Some((from as i64 - 1, Some(self.slots[from as usize - 1]))),
-                1 if (to as usize) < GENERATOR_ID_COUNT => Some((to as i64, Some(self.slots[to as usize]))),
+                1 if (to as usize) < GENERATOR_ID_COUNT => {
+                    Some((to as i64, Some(self.slots[to as usize])))
+                }
                 1 => Some((-1, Some(Slot::default()))),
                 2 => taken.map(|g| (g as i64, Some(self.slots[g]))),
                 _ => Some((from as i64, None)),
@@ -490,12 +597,30 @@ impl Sim {
         }
         let reply_lost = self.rng.chance(self.reply_loss);
         let at = self.t + self.latency();
-        self.push(at, Ev::Arrive { uid, seq, request, reply_lost, again: false });
+        self.push(
+            at,
+            Ev::Arrive {
+                uid,
+                seq,
+                request,
+                reply_lost,
+                again: false,
+            },
+        );
         if self.rng.chance(self.loss) {
             // Delivered twice (a transport's retry): applied again later, that answer lost.
             self.count(C::Duplicated);
             let at = self.t + self.latency() + self.latency();
-            self.push(at, Ev::Arrive { uid, seq, request, reply_lost, again: true });
+            self.push(
+                at,
+                Ev::Arrive {
+                    uid,
+                    seq,
+                    request,
+                    reply_lost,
+                    again: true,
+                },
+            );
         }
     }
 
@@ -508,15 +633,34 @@ impl Sim {
             Answer::Swapped(swapped) => h.machine.handle_swap(seq, now, *swapped),
             Answer::Failed { contention } => h.machine.handle_failure(seq, now, *contention),
         };
-        assert_eq!(accepted, in_flight, "holder {}: answer {answer:?} to request {seq} (in flight: {:?})", h.uid, h.op.as_ref().map(|o| o.io));
+        assert_eq!(
+            accepted,
+            in_flight,
+            "holder {}: answer {answer:?} to request {seq} (in flight: {:?})",
+            h.uid,
+            h.op.as_ref().map(|o| o.io)
+        );
         if !accepted {
             return self.count(C::LateAnswers);
         }
         let op = h.op.as_mut().expect("in flight");
         op.io = None;
-        if let (Answer::Rows(rows), Some(Request::ReadFree { from, to, free_before_ms, .. })) = (&answer, op.request) {
-            let free = rows.iter().filter_map(|&(g, s)| Some((u16::try_from(g).ok()?, s?)));
-            op.offered.extend(free.filter(|(g, s)| (from..to).contains(g) && s.last_updated_ms < free_before_ms));
+        if let (
+            Answer::Rows(rows),
+            Some(Request::ReadFree {
+                from,
+                to,
+                free_before_ms,
+                ..
+            }),
+        ) = (&answer, op.request)
+        {
+            let free = rows
+                .iter()
+                .filter_map(|&(g, s)| Some((u16::try_from(g).ok()?, s?)));
+            op.offered.extend(
+                free.filter(|(g, s)| (from..to).contains(g) && s.last_updated_ms < free_before_ms),
+            );
         }
         self.drive(i);
     }
@@ -555,18 +699,39 @@ impl Sim {
                 );
             }
             if let Some(op) = &h.op {
-                assert!(now < op.bound || matches!(step, Step::Done(_)), "holder {uid}'s {} polled at {now}, past its timeout ({}): {step:?}", op.what, op.bound);
+                assert!(
+                    now < op.bound || matches!(step, Step::Done(_)),
+                    "holder {uid}'s {} polled at {now}, past its timeout ({}): {step:?}",
+                    op.what,
+                    op.bound
+                );
             }
             match step {
-                Step::Idle => return assert!(h.op.is_none(), "holder {uid}: Idle while an operation runs"),
-                Step::Io { seq, request, deadline_ms } => {
+                Step::Idle => {
+                    return assert!(h.op.is_none(), "holder {uid}: Idle while an operation runs")
+                }
+                Step::Io {
+                    seq,
+                    request,
+                    deadline_ms,
+                } => {
                     let op = h.op.as_mut().expect("an Io step with no operation");
                     assert!(op.io.is_none(), "holder {uid}: a second request in flight");
-                    assert!(now < deadline_ms && deadline_ms <= op.bound, "holder {uid}'s {} at {now}: deadline {deadline_ms} (bound {})", op.what, op.bound);
+                    assert!(
+                        now < deadline_ms && deadline_ms <= op.bound,
+                        "holder {uid}'s {} at {now}: deadline {deadline_ms} (bound {})",
+                        op.what,
+                        op.bound
+                    );
                     op.io = Some((seq, deadline_ms));
                     op.request = Some(request);
                     op.ios += 1;
-                    if let Request::CompareAndSwap { generator_id, expected, next } = request {
+                    if let Request::CompareAndSwap {
+                        generator_id,
+                        expected,
+                        next,
+                    } = request
+                    {
                         let claim = next.holder != expected.holder && next.holder != 0;
                         assert!(!claim || op.offered.contains(&(generator_id, expected)), "holder {uid} claims generator id {generator_id} from {expected:?}, never read as free");
                     }
@@ -574,17 +739,29 @@ impl Sim {
                     return self.wake_at(i, deadline_ms);
                 }
                 Step::Pending { deadline_ms } => {
-                    assert_eq!(io.map(|(_, d)| d), Some(deadline_ms), "holder {uid}: Pending for no request");
+                    assert_eq!(
+                        io.map(|(_, d)| d),
+                        Some(deadline_ms),
+                        "holder {uid}: Pending for no request"
+                    );
                     return self.wake_at(i, deadline_ms);
                 }
                 Step::Wait { until_ms } => {
                     let op = h.op.as_ref().expect("a Wait with no operation");
-                    assert!(io.is_none() && now < until_ms && until_ms <= op.bound, "holder {uid}: Wait until {until_ms} at {now} (bound {})", op.bound);
+                    assert!(
+                        io.is_none() && now < until_ms && until_ms <= op.bound,
+                        "holder {uid}: Wait until {until_ms} at {now} (bound {})",
+                        op.bound
+                    );
                     return self.wake_at(i, until_ms);
                 }
                 Step::Revoke => {
                     let op = h.op.as_mut().expect("a Revoke with no operation");
-                    assert!(op.what == "renewal" && io.is_none(), "holder {uid}: Revoke during a {}", op.what);
+                    assert!(
+                        op.what == "renewal" && io.is_none(),
+                        "holder {uid}: Revoke during a {}",
+                        op.what
+                    );
                     *op = Track::new("claim after a loss", now + self.timeout_ms);
                     h.gen.revoke_lease();
                     self.count(C::Revokes);
@@ -600,22 +777,42 @@ impl Sim {
         let uid = h.uid;
         match outcome {
             Outcome::Leased(lease) => {
-                assert!(op.what != "release" && h.machine.lease() == Some(lease), "holder {uid}: {} ended {lease:?}", op.what);
+                assert!(
+                    op.what != "release" && h.machine.lease() == Some(lease),
+                    "holder {uid}: {} ended {lease:?}",
+                    op.what
+                );
                 let due = h.machine.renewal_due().expect("leased");
                 assert!(op.ios > 0 || due > now, "holder {uid}: a renewal with nothing to write leaves the next one due at {due} (now {now}): a driver renewing when due would spin");
-                self.count(if op.what == "renewal" { C::Renewals } else { C::Claims });
+                self.count(if op.what == "renewal" {
+                    C::Renewals
+                } else {
+                    C::Claims
+                });
                 self.adopt(i, lease);
             }
             Outcome::Released => assert_eq!(op.what, "release", "holder {uid}"),
             Outcome::Lost => {
-                assert!(!h.keeps && op.what == "renewal", "holder {uid}: a {} ended Lost (`keep` revokes and claims instead)", op.what);
+                assert!(
+                    !h.keeps && op.what == "renewal",
+                    "holder {uid}: a {} ended Lost (`keep` revokes and claims instead)",
+                    op.what
+                );
                 h.gen.revoke_lease();
                 self.count(C::Revokes);
             }
             Outcome::Failed(Error::StoreTimeout { .. }) => self.count(C::Timeouts),
             Outcome::Failed(e) => {
-                let codes: &[&str] = if op.what.starts_with("claim") { &["DATABASE_ERROR", "GENERATOR_IDS_EXHAUSTED"] } else { &["DATABASE_ERROR"] };
-                assert!(codes.contains(&e.code()), "holder {uid}'s {}: {e:?}", op.what);
+                let codes: &[&str] = if op.what.starts_with("claim") {
+                    &["DATABASE_ERROR", "GENERATOR_IDS_EXHAUSTED"]
+                } else {
+                    &["DATABASE_ERROR"]
+                };
+                assert!(
+                    codes.contains(&e.code()),
+                    "holder {uid}'s {}: {e:?}",
+                    op.what
+                );
                 self.count(C::StoreErrors);
             }
         }
@@ -636,14 +833,29 @@ impl Sim {
     fn adopt(&mut self, i: usize, lease: Lease) {
         let h = &mut self.holders[i];
         h.gen.adopt_lease(lease);
-        let (uid, gid, lo, hi) = (h.uid, lease.generator_id, lease.window_start_unix_ms, lease.window_end_unix_ms);
+        let (uid, gid, lo, hi) = (
+            h.uid,
+            lease.generator_id,
+            lease.window_start_unix_ms,
+            lease.window_end_unix_ms,
+        );
         assert!(lo <= hi, "holder {uid}: an empty window {lease:?}");
         let mut handed_over = false;
         for w in self.windows.iter().filter(|w| w.gid == gid && w.uid != uid) {
             handed_over = true;
-            assert!(w.hi < lo || hi < w.lo, "holder {uid} adopted {lease:?}, overlapping {}..={} adopted by holder {}", w.lo, w.hi, w.uid);
+            assert!(
+                w.hi < lo || hi < w.lo,
+                "holder {uid} adopted {lease:?}, overlapping {}..={} adopted by holder {}",
+                w.lo,
+                w.hi,
+                w.uid
+            );
         }
-        match self.windows.iter_mut().find(|w| w.uid == uid && w.gid == gid && w.lo == lo) {
+        match self
+            .windows
+            .iter_mut()
+            .find(|w| w.uid == uid && w.gid == gid && w.lo == lo)
+        {
             Some(w) => w.hi = w.hi.max(hi), // a renewal
             None => {
                 self.windows.push(Window { gid, lo, hi, uid });
@@ -654,7 +866,11 @@ impl Sim {
         }
         let g = gid as usize;
         self.fence[g] = self.fence[g].max(hi);
-        assert!(self.slots[g].reserved_until_ms >= hi, "holder {uid} adopted {lease:?}, but the store reserves {:?}", self.slots[g]);
+        assert!(
+            self.slots[g].reserved_until_ms >= hi,
+            "holder {uid} adopted {lease:?}, but the store reserves {:?}",
+            self.slots[g]
+        );
     }
 
     fn mint(&mut self, i: usize) {
@@ -667,7 +883,12 @@ impl Sim {
         if h.closing {
             return;
         }
-        assert_eq!(h.gen.lease().copied(), h.machine.lease(), "holder {}: generator and machine disagree", h.uid);
+        assert_eq!(
+            h.gen.lease().copied(),
+            h.machine.lease(),
+            "holder {}: generator and machine disagree",
+            h.uid
+        );
         if !h.machine.busy() && h.machine.lease().is_some() && self.rng.chance(20) {
             // The application renews before it is due (a no-op in the same ms as the last write).
             h.machine.keep(now);
@@ -682,7 +903,11 @@ impl Sim {
             self.counts[C::Attempts as usize] += 1;
             match h.gen.next_id() {
                 Ok(id) => ids.push(id),
-                Err(e) => assert!(matches!(e.code(), "LEASE_EXPIRED" | "CLOCK_MOVED_BACKWARDS"), "holder {}: {e:?}", h.uid),
+                Err(e) => assert!(
+                    matches!(e.code(), "LEASE_EXPIRED" | "CLOCK_MOVED_BACKWARDS"),
+                    "holder {}: {e:?}",
+                    h.uid
+                ),
             }
         }
         let lease = h.gen.lease().copied();
@@ -692,12 +917,17 @@ impl Sim {
             let ms = p.ms_since_epoch as i64 + DEFAULT_EPOCH_UNIX_MS;
             let lease = lease.expect("minted without a lease");
             assert!(
-                p.generator_id == lease.generator_id && (lease.window_start_unix_ms..=lease.window_end_unix_ms).contains(&ms),
+                p.generator_id == lease.generator_id
+                    && (lease.window_start_unix_ms..=lease.window_end_unix_ms).contains(&ms),
                 "holder {uid} minted {p:?} outside {lease:?}"
             );
             assert!(self.ids.insert(id), "holder {uid} minted {p:?} again");
             if let Some(other) = self.pairs.insert((p.generator_id, ms), uid) {
-                assert_eq!(other, uid, "holders {other} and {uid} both minted with generator id {} at ms {ms}", p.generator_id);
+                assert_eq!(
+                    other, uid,
+                    "holders {other} and {uid} both minted with generator id {} at ms {ms}",
+                    p.generator_id
+                );
             }
         }
     }
@@ -712,10 +942,19 @@ impl Sim {
         if let Some(l) = h.machine.lease() {
             let uid = h.uid;
             let (g, lo) = (l.generator_id, l.window_start_unix_ms);
-            for w in self.windows.iter_mut().filter(|w| w.uid == uid && w.gid == g && w.lo == lo) {
+            for w in self
+                .windows
+                .iter_mut()
+                .filter(|w| w.uid == uid && w.gid == g && w.lo == lo)
+            {
                 w.hi = w.hi.min(last.unwrap_or(lo - 1).max(lo - 1));
             }
-            let fence = self.windows.iter().filter(|w| w.gid == g).map(|w| w.hi).max();
+            let fence = self
+                .windows
+                .iter()
+                .filter(|w| w.gid == g)
+                .map(|w| w.hi)
+                .max();
             self.fence[g as usize] = fence.unwrap_or(i64::MIN);
         }
         h.machine.release(now, last);
@@ -728,7 +967,9 @@ fn seeds() -> Vec<u64> {
     if let Ok(s) = std::env::var("SIM_SEED") {
         return vec![s.parse().expect("SIM_SEED must be a number")];
     }
-    let n = std::env::var("SIM_SEEDS").ok().map_or(300, |s| s.parse().expect("SIM_SEEDS must be a number"));
+    let n = std::env::var("SIM_SEEDS")
+        .ok()
+        .map_or(300, |s| s.parse().expect("SIM_SEEDS must be a number"));
     (1..=n).collect()
 }
 

@@ -10,10 +10,12 @@ use wasm_bindgen::prelude::*;
 
 use super::fail;
 use crate::settings::{
-    Setting, LIVELINESS_PROBE_S, MAX_CLAIM_RETRIES, MAX_CLOCK_SKEW_MS, MAX_MS_BETWEEN_CLAIM_RETRIES,
-    MIN_MS_BETWEEN_CLAIM_RETRIES, STORE_TIMEOUT_MS,
+    Setting, LIVELINESS_PROBE_S, MAX_CLAIM_RETRIES, MAX_CLOCK_SKEW_MS,
+    MAX_MS_BETWEEN_CLAIM_RETRIES, MIN_MS_BETWEEN_CLAIM_RETRIES, STORE_TIMEOUT_MS,
 };
-use crate::{ClaimOrder, Error, LeaseMachine, LeaseTerms, MachineConfig, Outcome, Request, Slot, Step};
+use crate::{
+    ClaimOrder, Error, LeaseMachine, LeaseTerms, MachineConfig, Outcome, Request, Slot, Step,
+};
 
 /// Scratch size: 16 rows of 7 numbers, or one step.
 const SCRATCH: usize = 7 * crate::settings::CLAIM_CANDIDATES as usize;
@@ -24,7 +26,11 @@ fn setting(v: f64, s: &Setting, min: i64) -> Result<i64, Error> {
         return s.check_within(None, min);
     }
     let Some(n) = int(v) else {
-        return Err(Error::InvalidType { what: s.name.into(), expected: "an integer number", got: "a number with a fraction, or out of range".into() });
+        return Err(Error::InvalidType {
+            what: s.name.into(),
+            expected: "an integer number",
+            got: "a number with a fraction, or out of range".into(),
+        });
     };
     s.check_within(Some(n), min)
 }
@@ -34,9 +40,19 @@ fn setting(v: f64, s: &Setting, min: i64) -> Result<i64, Error> {
 /// array with the error kept (js/core.js). The driver hands in Numbers only (js/lease/session.js
 /// checks the types).
 #[wasm_bindgen(js_name = checkSettings)]
-pub fn check_settings(probe_s: f64, retries: f64, min_ms: f64, max_ms: f64, timeout: f64) -> Vec<f64> {
+pub fn check_settings(
+    probe_s: f64,
+    retries: f64,
+    min_ms: f64,
+    max_ms: f64,
+    timeout: f64,
+) -> Vec<f64> {
     let checked = (|| -> Result<Vec<f64>, Error> {
-        let lo = setting(min_ms, &MIN_MS_BETWEEN_CLAIM_RETRIES, MIN_MS_BETWEEN_CLAIM_RETRIES.min)?;
+        let lo = setting(
+            min_ms,
+            &MIN_MS_BETWEEN_CLAIM_RETRIES,
+            MIN_MS_BETWEEN_CLAIM_RETRIES.min,
+        )?;
         Ok(alloc::vec![
             setting(probe_s, &LIVELINESS_PROBE_S, LIVELINESS_PROBE_S.min)? as f64,
             setting(retries, &MAX_CLAIM_RETRIES, MAX_CLAIM_RETRIES.min)? as f64,
@@ -85,7 +101,14 @@ impl WasmSession {
     /// `checkSettings`' array; `seed` four random u32 as numbers. The group name (checked by the
     /// store) only names the group in messages.
     #[wasm_bindgen(constructor)]
-    pub fn new(schema_group: &str, settings: &[f64], s0: u32, s1: u32, s2: u32, s3: u32) -> WasmSession {
+    pub fn new(
+        schema_group: &str,
+        settings: &[f64],
+        s0: u32,
+        s1: u32,
+        s2: u32,
+        s3: u32,
+    ) -> WasmSession {
         let get = |i: usize| settings.get(i).copied().unwrap_or(0.0) as i64;
         let cfg = MachineConfig {
             schema_group: schema_group.into(),
@@ -98,7 +121,10 @@ impl WasmSession {
             release_free_at_once: false,
         };
         let seed = [(s0 as u64) << 32 | s1 as u64, (s2 as u64) << 32 | s3 as u64];
-        WasmSession { machine: LeaseMachine::new(cfg, seed), scratch: Box::new([0.0; SCRATCH]) }
+        WasmSession {
+            machine: LeaseMachine::new(cfg, seed),
+            scratch: Box::new([0.0; SCRATCH]),
+        }
     }
 
     /// Address of the scratch array (SCRATCH f64) in wasm memory.
@@ -117,7 +143,8 @@ impl WasmSession {
             2 => self.machine.keep(now),
             4 => self.machine.grant(now, last_issued as i64),
             _ => {
-                let last = (last_issued.is_finite() && last_issued >= 0.0).then_some(last_issued as i64);
+                let last =
+                    (last_issued.is_finite() && last_issued >= 0.0).then_some(last_issued as i64);
                 self.machine.release(now, last);
             }
         }
@@ -132,18 +159,31 @@ impl WasmSession {
         let s = &mut self.scratch;
         match self.machine.poll(now as i64) {
             Step::Idle => 0,
-            Step::Io { seq, request, deadline_ms } => {
+            Step::Io {
+                seq,
+                request,
+                deadline_ms,
+            } => {
                 s[0] = seq as f64;
                 s[1] = deadline_ms as f64;
                 match request {
-                    Request::ReadFree { from, to, limit, free_before_ms } => {
+                    Request::ReadFree {
+                        from,
+                        to,
+                        limit,
+                        free_before_ms,
+                    } => {
                         s[2] = from as f64;
                         s[3] = to as f64;
                         s[4] = limit as f64;
                         s[5] = free_before_ms as f64;
                         1
                     }
-                    Request::CompareAndSwap { generator_id, expected, next } => {
+                    Request::CompareAndSwap {
+                        generator_id,
+                        expected,
+                        next,
+                    } => {
                         s[2] = generator_id as f64;
                         for (at, slot) in [(3, expected), (9, next)] {
                             s[at] = slot.last_updated_ms as f64;
@@ -190,7 +230,11 @@ impl WasmSession {
                 let mut rows = alloc::vec::Vec::new();
                 for r in self.scratch.chunks_exact(7).take(count as usize) {
                     let slot = match (int(r[1]), int(r[2]), holder_of(&r[3..7])) {
-                        (Some(u), Some(v), Some(h)) => Some(Slot { last_updated_ms: u, reserved_until_ms: v, holder: h }),
+                        (Some(u), Some(v), Some(h)) => Some(Slot {
+                            last_updated_ms: u,
+                            reserved_until_ms: v,
+                            holder: h,
+                        }),
                         _ => None,
                     };
                     rows.push((int(r[0]).unwrap_or(-1), slot));
@@ -221,7 +265,13 @@ impl WasmSession {
     /// Whether a store clock is close enough to the host's (else false, CLOCK_SKEW kept); `bound`
     /// (NaN: one probe) is checked against the settings table.
     #[wasm_bindgen(js_name = checkClock)]
-    pub fn check_clock(&self, host_before: f64, store_now: f64, host_after: f64, bound: f64) -> bool {
+    pub fn check_clock(
+        &self,
+        host_before: f64,
+        store_now: f64,
+        host_after: f64,
+        bound: f64,
+    ) -> bool {
         let checked = (|| -> Result<(), Error> {
             let bound = if bound.is_nan() {
                 self.machine.config().terms.liveliness_probe_ms
@@ -229,7 +279,9 @@ impl WasmSession {
                 setting(bound, &MAX_CLOCK_SKEW_MS, MAX_CLOCK_SKEW_MS.min)?
             };
             let Some(store_now) = int(store_now) else {
-                return Err(Error::InvalidClockReading { got: "a store time that is not an integer".into() });
+                return Err(Error::InvalidClockReading {
+                    got: "a store time that is not an integer".into(),
+                });
             };
             crate::check_store_clock(host_before as i64, store_now, host_after as i64, bound)
         })();
