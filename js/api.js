@@ -14,6 +14,7 @@ export { forWorker } from "./workers.js";
 export { schemaGroupSql } from "./database/sql-text.js";
 export { BrowserSyncer, IndexedDbStore, lockName } from "./stores/browser.js";
 export { guidLimits } from "./limits.js";
+import { DEFAULT_EPOCH_UNIX_MS } from "./settings.js";
 
 /** The default epoch, 2020-01-01T00:00:00Z. */
-export const DEFAULT_EPOCH = new Date(Date.UTC(2020, 0, 1));
+export const DEFAULT_EPOCH = new Date(DEFAULT_EPOCH_UNIX_MS);

@@ -6,15 +6,16 @@
 // of an options object's fields, once each, inside try/catch.
 import { SnowfallError } from "./errors.js";
 import { describeError, describeValue } from "./clock.js";
+import { DEFAULT_EPOCH_UNIX_MS, MAX_MS_SINCE_EPOCH } from "./settings.js";
 
 /** Largest magnitude of a time value (ms): the range of a JS Date. */
 export const MAX_TIME_MS = 8.64e15;
 /** 2^41 - 1: the largest ms since the epoch an id holds. */
-export const MAX_MS_SINCE_EPOCH = 2 ** 41 - 1;
+export { MAX_MS_SINCE_EPOCH };
 /** Latest epoch accepted: every id of the group then decodes to a valid Date. */
 export const MAX_EPOCH_MS = MAX_TIME_MS - MAX_MS_SINCE_EPOCH;
 /** The default epoch, 2020-01-01T00:00:00Z. */
-export const DEFAULT_EPOCH_MS = Date.UTC(2020, 0, 1);
+export const DEFAULT_EPOCH_MS = DEFAULT_EPOCH_UNIX_MS;
 
 // Intrinsics taken at load, so that a value cannot fake the internal slots they read.
 const dateGetTime = Date.prototype.getTime;

@@ -5,11 +5,12 @@ import { Generator, takeError } from "./snowfall_wasm.js";
 import { SnowfallError } from "./errors.js";
 import { epochValue, functionValue, integerValue, readOptions, MAX_TIME_MS } from "./check.js";
 import { describeValue } from "./clock.js";
+import { SETTINGS } from "./settings.js";
 
 /** Largest clock tolerance: one day. */
-export const MAX_TOLERANCE_MS = 86_400_000;
+export const MAX_TOLERANCE_MS = SETTINGS.clockToleranceMs.max;
 /** Default clock tolerance. */
-export const DEFAULT_TOLERANCE_MS = 2000;
+export const DEFAULT_TOLERANCE_MS = SETTINGS.clockToleranceMs.default;
 /** How many clock reads a wait for the next millisecond takes at most (src/generator.rs SPIN_READS). */
 export const SPIN_READS = 1 << 16;
 /** Ids per fillIds call (src/wasm/generator.rs CHUNK_IDS). */

@@ -6,6 +6,7 @@
 // `await init()`, so both share one module instance. No database code is loaded here.
 import wasmInit, { initSync as wasmInitSync } from "./snowfall_wasm.js";
 import { SnowfallError } from "./errors.js";
+import { DEFAULT_EPOCH_UNIX_MS } from "./settings.js";
 import { setWasmMemory } from "./wasm-memory.js";
 import { Snowfall as CoreSnowfall } from "./snowfall.js";
 import { decodeGuid as coreDecodeGuid, guidRange as coreGuidRange } from "./decode.js";
@@ -119,7 +120,7 @@ export { LeaseSession } from "./lease/session.js";
 export { IndexedDbStore, lockName } from "./stores/browser.js";
 
 /** The default epoch, 2020-01-01T00:00:00Z. */
-export const DEFAULT_EPOCH = new Date(Date.UTC(2020, 0, 1));
+export const DEFAULT_EPOCH = new Date(DEFAULT_EPOCH_UNIX_MS);
 
 // The database code stays out of browsers; these names exist so that one import line works in
 // isomorphic code, and they say where to go.

@@ -11,9 +11,10 @@ import { coreFailure } from "./core.js";
 import { epochValue, integerValue, readOptions, stringValue } from "./check.js";
 import { wallClock, describeValue } from "./clock.js";
 import { SnowfallError } from "./errors.js";
+import { SETTINGS } from "./settings.js";
 
-/** Shortest and longest liveliness probe, in seconds (src/memory.rs PROBE_SECONDS_RANGE). */
-const PROBE_S = [1, 86_400];
+/** Shortest and longest liveliness probe, in seconds. */
+const PROBE_S = [SETTINGS.livelinessProbeS.min, SETTINGS.livelinessProbeS.max];
 
 function nameArg(schemaGroupName) {
   if (typeof schemaGroupName !== "string") {
@@ -34,7 +35,7 @@ export class SimpleSyncer {
   static createSchemaGroup(options) {
     const o = readOptions(options, "options", ["schemaGroupName", "livelinessProbeS", "epochStartDate"]);
     const name = stringValue(o.schemaGroupName, "schemaGroupName") ?? "default";
-    const probe = integerValue(o.livelinessProbeS, "livelinessProbeS", PROBE_S[0], PROBE_S[1]) ?? 5;
+    const probe = integerValue(o.livelinessProbeS, "livelinessProbeS", PROBE_S[0], PROBE_S[1]) ?? SETTINGS.livelinessProbeS.default;
     const epoch = epochValue(o.epochStartDate);
     if (!createMemorySchemaGroup(name, probe, epoch, wallClock())) throw coreFailure();
   }

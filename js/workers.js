@@ -5,6 +5,7 @@
 // "Cannot perform I/O on behalf of a different request". So the options come from a factory,
 // called per request, and the generator's store is a thin forwarder pointed at the newest one.
 import { SnowfallError } from "./errors.js";
+import { SETTINGS } from "./settings.js";
 import { Snowfall } from "./snowfall.js";
 import { DatabaseSyncer } from "./database/syncer.js";
 import { SqlStore } from "./stores/sql.js";
@@ -96,7 +97,7 @@ export function forWorker(makeOptions) {
   }
 }
 
-const DEFAULT_STORE_TIMEOUT_MS = 10_000;
+const DEFAULT_STORE_TIMEOUT_MS = SETTINGS.storeTimeoutMs.default;
 const EXPIRED = Symbol("expired");
 
 /** `promise`, or EXPIRED once `ms` have passed on a timer of the current request. */

@@ -29,7 +29,7 @@ use crate::Error;
 pub const SPIN_READS: u32 = 1 << 16;
 
 /// Default for [`Settings::clock_tolerance_ms`].
-pub const DEFAULT_CLOCK_TOLERANCE_MS: i64 = 2_000;
+pub const DEFAULT_CLOCK_TOLERANCE_MS: i64 = crate::settings::CLOCK_TOLERANCE_MS.default;
 
 /// Everything that shapes a generator, in one place.
 ///

@@ -108,3 +108,97 @@ pub const CLAIM_CANDIDATES: u16 = 16;
 pub const MAX_UNKNOWN_WRITES: usize = 8;
 /// Largest magnitude of a millisecond value written to a store: JS's safe integers.
 pub const MAX_STORE_MS: i64 = (1 << 53) - 1;
+
+#[cfg(all(test, not(target_arch = "wasm32")))] // the mirror test reads the repository's file
+mod tests {
+    use super::*;
+    use crate::layout::{
+        COUNTER_BITS, DEFAULT_EPOCH_UNIX_MS, GENERATOR_ID_BITS, MAX_MS_SINCE_EPOCH, TIMESTAMP_BITS,
+    };
+    use crate::memory::MAX_SCHEMA_GROUP_NAME_LEN;
+
+    /// js/settings.js as this table (and the id layout) renders it.
+    fn js_settings() -> String {
+        use std::fmt::Write;
+        let mut js = String::from(
+            "// GENERATED from src/settings.rs (the one table of defaults and ranges) and src/layout.rs:\n\
+             // do not edit. `cargo test` fails when this file and the Rust table differ; regenerate it\n\
+             // with `SNOWFALL_BLESS=1 cargo test --lib js_settings`. The core checks every setting;\n\
+             // JS reads these only for the defaults it fills in before a value reaches the core (an\n\
+             // epoch to decode with, a tolerance, a store deadline) and for its messages.\n\n\
+             /** Every integer setting: its default and inclusive range (`maxClockSkewMs` defaults to one probe). */\n\
+             export const SETTINGS = Object.freeze({\n",
+        );
+        for s in [
+            LIVELINESS_PROBE_S,
+            MAX_CLAIM_RETRIES,
+            MIN_MS_BETWEEN_CLAIM_RETRIES,
+            MAX_MS_BETWEEN_CLAIM_RETRIES,
+            CLOCK_TOLERANCE_MS,
+            STORE_TIMEOUT_MS,
+            MAX_CLOCK_SKEW_MS,
+        ] {
+            let _ = writeln!(
+                js,
+                "  {}: Object.freeze({{ default: {}, min: {}, max: {} }}),",
+                s.name, s.default, s.min, s.max
+            );
+        }
+        let _ = write!(
+            js,
+            "}});\n\n\
+             /** The default epoch (2020-01-01T00:00:00Z) as Unix ms. */\n\
+             export const DEFAULT_EPOCH_UNIX_MS = {DEFAULT_EPOCH_UNIX_MS};\n\
+             /** The id layout, high bits first: ms since the epoch | looping counter | generator id. */\n\
+             export const TIMESTAMP_BITS = {TIMESTAMP_BITS};\n\
+             export const COUNTER_BITS = {COUNTER_BITS};\n\
+             export const GENERATOR_ID_BITS = {GENERATOR_ID_BITS};\n\
+             /** The last ms an id can carry, counted from its epoch. */\n\
+             export const MAX_MS_SINCE_EPOCH = {MAX_MS_SINCE_EPOCH};\n\
+             /** Largest getGuids batch. */\n\
+             export const MAX_BATCH = {MAX_BATCH};\n\
+             /** Largest ms value written to a store (JS's safe integers). */\n\
+             export const MAX_STORE_MS = {MAX_STORE_MS};\n\
+             /** A schema group name: it becomes part of SQL table names (`snowfall_<name>_properties`). */\n\
+             export const MAX_SCHEMA_GROUP_NAME_LENGTH = {MAX_SCHEMA_GROUP_NAME_LEN};\n\
+             export const SCHEMA_GROUP_NAME = /^[A-Za-z0-9_]{{1,{MAX_SCHEMA_GROUP_NAME_LEN}}}$/;\n"
+        );
+        js
+    }
+
+    #[test]
+    fn js_settings_mirror_this_table() {
+        let want = js_settings();
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/js/settings.js");
+        if std::env::var_os("SNOWFALL_BLESS").is_some() {
+            std::fs::write(path, &want).unwrap();
+        }
+        let have = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            have == want,
+            "js/settings.js differs from src/settings.rs: regenerate it with `SNOWFALL_BLESS=1 cargo test --lib js_settings`"
+        );
+    }
+
+    #[test]
+    fn the_js_group_name_pattern_is_the_core_rule() {
+        // The pattern above spells the rule of validate_schema_group_name: every byte that rule
+        // accepts is in the pattern's class, and no other.
+        for b in 0u8..=127 {
+            let name = [b; 1];
+            let name = core::str::from_utf8(&name).unwrap();
+            let in_class =
+                b.is_ascii_uppercase() || b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_';
+            assert_eq!(
+                crate::validate_schema_group_name(name).is_ok(),
+                in_class,
+                "byte {b}"
+            );
+        }
+        assert!(crate::validate_schema_group_name(&"a".repeat(MAX_SCHEMA_GROUP_NAME_LEN)).is_ok());
+        assert!(
+            crate::validate_schema_group_name(&"a".repeat(MAX_SCHEMA_GROUP_NAME_LEN + 1)).is_err()
+        );
+        assert!(crate::validate_schema_group_name("é").is_err());
+    }
+}

@@ -10,6 +10,7 @@
  * mixed fleet keeps apart by the original's rule (a slot renewed within two probes is taken).
  */
 import { SnowfallError } from "../errors.js";
+import { DEFAULT_EPOCH_UNIX_MS } from "../settings.js";
 import { readClock } from "../clock.js";
 import { epochValue, readOptions } from "../check.js";
 import { groupSettings, openSession } from "../lease/session.js";
@@ -17,7 +18,6 @@ import { SqlStore, MAX_SCHEMA_GROUP_NAME_LENGTH, validateGroupName } from "../st
 
 export { MAX_SCHEMA_GROUP_NAME_LENGTH, validateGroupName };
 
-const DEFAULT_EPOCH_UNIX_MS = Date.UTC(2020, 0, 1);
 /** The longest grant window: 30 days. */
 const MAX_GRANT_MS = 30 * 86_400_000;
 

@@ -6,12 +6,12 @@ import { LeaseSession as CoreSession, checkSettings } from "../snowfall_wasm.js"
 import { wasmF64s } from "../wasm-memory.js";
 import { coreFailure } from "../core.js";
 import { SnowfallError } from "../errors.js";
+import { DEFAULT_EPOCH_UNIX_MS } from "../settings.js";
 import { readClock, describeValue } from "../clock.js";
 
 // Step kinds of the core's poll() (src/wasm/session.rs).
 const IDLE = 0, READ = 1, SWAP = 2, PENDING = 3, WAIT = 4, REVOKE = 5, LEASED = 6, LOST = 7, RELEASED = 8, FAILED = 9;
 const TIMED_OUT = Symbol("timed out");
-const DEFAULT_EPOCH_UNIX_MS = Date.UTC(2020, 0, 1);
 
 /**
  * Awaits `call()` (a store method) until `ms` have passed; resolves `{ value }`, `{ error }` or

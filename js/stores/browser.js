@@ -24,6 +24,7 @@
 // Every IndexedDB and Web Locks call is bounded: the lease driver races each store call with
 // storeTimeoutMs (js/lease/session.js), and what BrowserSyncer.open itself awaits has the same bound.
 import { SnowfallError } from "../errors.js";
+import { DEFAULT_EPOCH_UNIX_MS, MAX_SCHEMA_GROUP_NAME_LENGTH, SCHEMA_GROUP_NAME } from "../settings.js";
 import { openSession, withDeadline } from "../lease/session.js";
 import { checkSettings } from "../snowfall_wasm.js";
 import { readClock } from "../clock.js";
@@ -33,10 +34,8 @@ const DB_VERSION = 1;
 const GROUPS = "groups";
 const SLOTS = "slots";
 const GENERATOR_IDS = 4096;
-const DEFAULT_EPOCH_MS = Date.UTC(2020, 0, 1);
 /** A slot never written (as in SQL stores): free whenever the clock is past one lease after 1970. */
 const NEVER_WRITTEN = Object.freeze({ lastUpdatedMs: 0, reservedUntilMs: 0, holder: "" });
-const NAME = /^[A-Za-z0-9_]{1,43}$/;
 const DEFAULT_PROBE_S = 1;
 
 function unsupported(what) {
@@ -44,8 +43,8 @@ function unsupported(what) {
 }
 
 function checkGroupName(name) {
-  if (typeof name !== "string" || !NAME.test(name)) {
-    throw new SnowfallError("INVALID_SCHEMA_GROUP_NAME", `schema group name ${typeof name === "string" ? JSON.stringify(name) : typeof name} is not allowed: use 1 to 43 characters from [A-Za-z0-9_]`);
+  if (typeof name !== "string" || !SCHEMA_GROUP_NAME.test(name)) {
+    throw new SnowfallError("INVALID_SCHEMA_GROUP_NAME", `schema group name ${typeof name === "string" ? JSON.stringify(name) : typeof name} is not allowed: use 1 to ${MAX_SCHEMA_GROUP_NAME_LENGTH} characters from [A-Za-z0-9_]`);
   }
   return name;
 }
@@ -162,7 +161,7 @@ export class IndexedDbStore {
     const kept = await request(store.get(this.#key), "reading the schema group");
     const value = kept ?? {
       livelinessProbeS: group.livelinessProbeS,
-      epochUnixMs: group.epochUnixMs ?? DEFAULT_EPOCH_MS,
+      epochUnixMs: group.epochUnixMs ?? DEFAULT_EPOCH_UNIX_MS,
       maxClaimRetries: group.maxClaimRetries,
       minMsBetweenClaimRetries: group.minMsBetweenClaimRetries,
       maxMsBetweenClaimRetries: group.maxMsBetweenClaimRetries,
@@ -429,7 +428,7 @@ async function loadGrants(idb, options, want, timeoutMs) {
 const OPEN_KEYS = ["schemaGroupName", "databaseName", "livelinessProbeS", "epochStartDate", "maxClaimRetries", "minMsBetweenClaimRetries", "maxMsBetweenClaimRetries", "storeTimeoutMs", "maxClockSkewMs", "clock", "clockToleranceMs", "timers", "syncer", "closeOnPageHide", "fetchGrant", "grants"];
 
 function epochOf(v) {
-  if (v === undefined) return DEFAULT_EPOCH_MS;
+  if (v === undefined) return DEFAULT_EPOCH_UNIX_MS;
   const ms = v instanceof Date ? v.getTime() : v;
   if (!Number.isSafeInteger(ms) || ms < 0) throw new SnowfallError("INVALID_TYPE", "epochStartDate must be a Date or Unix ms (a whole, non-negative Number)");
   return ms;

@@ -3,17 +3,18 @@
 // slot, and reads/creates the group's properties; every lease decision is the core's
 // (src/machine.rs, docs/PROTOCOL.md). The SQL of each dialect is in js/database/dialects.js.
 import { SnowfallError } from "../errors.js";
+import { MAX_SCHEMA_GROUP_NAME_LENGTH, SCHEMA_GROUP_NAME } from "../settings.js";
 import { GENERATOR_ID_COUNT, isContention, statementsFor } from "../database/dialects.js";
 import { checkResult } from "../database/adapters.js";
 
-// Longest group name whose table names fit every dialect: PostgreSQL allows 63 bytes per
-// identifier, "snowfall_" + name + "_properties" adds 20.
-export const MAX_SCHEMA_GROUP_NAME_LENGTH = 63 - "snowfall__properties".length;
+// Longest group name whose table names fit every dialect (src/memory.rs: PostgreSQL allows 63
+// bytes per identifier, "snowfall_" + name + "_properties" adds 20).
+export { MAX_SCHEMA_GROUP_NAME_LENGTH };
 const PROPERTY_KEYS = ["liveliness_probe_s", "epoch_start_ms", "max_claim_retries", "min_ms_between_claim_retries", "max_ms_between_claim_retries"];
 
 /** Throws INVALID_SCHEMA_GROUP_NAME unless the name is safe to splice into table names. */
 export function validateGroupName(name) {
-  if (typeof name !== "string" || !/^[A-Za-z0-9_]+$/.test(name) || name.length > MAX_SCHEMA_GROUP_NAME_LENGTH) {
+  if (typeof name !== "string" || !SCHEMA_GROUP_NAME.test(name)) {
     const shown = typeof name === "string" ? JSON.stringify(name) : typeof name;
     throw new SnowfallError(
       "INVALID_SCHEMA_GROUP_NAME",
