@@ -1,5 +1,7 @@
 //! Every default and every range, in one table (the Sonyflake v2 shape): the core checks each
-//! setting against this table, the JS layer passes raw values in and never keeps a copy.
+//! setting against this table. JS passes raw values in; the defaults it fills in itself (an
+//! epoch to decode with, a tolerance, a store deadline) come from `js/settings.js`, which is
+//! generated from this table and checked against it by `cargo test` (see the tests below).
 //!
 //! | setting | default | range | what it bounds |
 //! |---|---:|---|---|
