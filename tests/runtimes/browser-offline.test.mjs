@@ -101,12 +101,23 @@ describe("examples/offline: two devices offline (service worker cache, reloads),
 
   const serverNotes = async () => (await (await fetch(`${srv.origin}/notes`, { signal: AbortSignal.timeout(10_000) })).json()).notes;
 
-  /** Loads (or reloads) the page and waits for its generator; returns what `notes.ready` says and whether the service worker answered. */
+  /**
+   * Loads (or reloads; neither without `reload` or `origin`) the page and waits for its generator;
+   * returns what `notes.ready` says and whether the service worker answered.
+   */
   async function load(page, reload = false, origin) {
-    const res = reload ? await page.reload() : await page.goto(`${origin}/`);
-    await page.waitForFunction(() => window.notes !== undefined, null, { timeout: 30_000 });
-    return { ...(await page.evaluate(() => window.notes.ready)), fromServiceWorker: res.fromServiceWorker() };
+    const res = reload ? await page.reload() : origin ? await page.goto(`${origin}/`) : null;
+    // The app's API, not anything else that answers to the name (an element with id "notes" would).
+    await page.waitForFunction(() => typeof window.notes?.addNote === "function" && window.notes.ready instanceof Promise, null, { timeout: 30_000 });
+    return { ...(await page.evaluate(() => window.notes.ready)), fromServiceWorker: res?.fromServiceWorker() };
   }
+  /** `ready.generatorId`, checked: the generator id (0..4095) the page's generator holds. */
+  function generatorIdOf(ready, what) {
+    assert.ok(Number.isInteger(ready.generatorId) && ready.generatorId >= 0 && ready.generatorId < 4096, `${what}: notes.ready has a generator id 0..4095: ${JSON.stringify(ready)}`);
+    return ready.generatorId;
+  }
+  /** The generator id inside an id (its low 12 bits). */
+  const generatorIdIn = (id) => Number(BigInt(id) & 4095n);
   /** A device online: its first load, the service worker installed and controlling the page. */
   async function device(clock) {
     const link = await gate(srv.origin);
@@ -118,6 +129,7 @@ describe("examples/offline: two devices offline (service worker cache, reloads),
     page.on("pageerror", (e) => errors.push(String(e)));
     const ready = await load(page, false, link.origin);
     assert.equal(ready.error, undefined, ready.error);
+    const generatorId = generatorIdOf(ready, "first load, online");
     const cached = await page.evaluate(async () => {
       await navigator.serviceWorker.ready;
       if (!navigator.serviceWorker.controller) await new Promise((ok) => navigator.serviceWorker.addEventListener("controllerchange", ok, { once: true }));
@@ -132,7 +144,7 @@ describe("examples/offline: two devices offline (service worker cache, reloads),
       if (off) link.offline(); else link.online(); // the network first: the `online` event syncs at once
       await context.setOffline(off);
     };
-    return { context, page, errors, cached, link, setOffline, generatorIds: [ready.generatorId] };
+    return { context, page, errors, cached, link, setOffline, generatorIds: [generatorId] };
   }
   const add = (page, texts) => page.evaluate(async (texts) => {
     const made = [];
@@ -152,12 +164,37 @@ describe("examples/offline: two devices offline (service worker cache, reloads),
   }
   const texts = (name, n) => Array.from({ length: n }, (_, i) => `${name} note ${i}`);
 
+  test("while the page loads, window.notes is undefined (no element of the page answers to it), then the app's API with a generator id", async () => {
+    // Held: the .wasm, so the app's module waits in its imports while the page has loaded. A test
+    // reading `window.notes` then saw the page's `<ul id="notes">` (named access on window), and
+    // `window.notes.ready` was undefined: a generator id "undefined" right after Snowfall.create.
+    const link = await gate(srv.origin);
+    gates.push(link);
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    let release;
+    const held = new Promise((ok) => { release = ok; });
+    let wasmAsked = 0;
+    await page.route("**/snowfall_wasm_bg.wasm", async (route) => { wasmAsked++; await held; await route.continue(); });
+    await page.goto(`${link.origin}/`);
+    await page.waitForFunction(() => document.getElementById("add") !== null);
+    const early = await page.evaluate(() => Object.prototype.toString.call(window.notes));
+    release();
+    assert.ok(wasmAsked >= 1, "the page asked for the .wasm (and waited for it)");
+    assert.equal(early, "[object Undefined]", "before the app ran, window.notes is not an element of the page");
+    const ready = await load(page);
+    assert.equal(ready.error, undefined, ready.error);
+    figures.loading = { early, generatorId: generatorIdOf(ready, "the app ready") };
+    await context.close();
+  });
+
   test("two devices: notes made offline across reloads (pages from the service worker) all reach the server, 0 duplicate ids", async () => {
     const devices = { a: await device(), b: await device() };
     const made = { a: [], b: [] };
     for (const [name, d] of Object.entries(devices)) {
       const r = await add(d.page, texts(`${name} online`, 3));
       assert.equal(r.error, undefined, r.error);
+      assert.deepEqual(r.made.map((n) => generatorIdIn(n.id)), [0, 1, 2].map(() => d.generatorIds[0]), `device ${name}: the notes carry the generator id notes.ready gave`);
       made[name].push(...r.made);
       const sync = await d.page.evaluate(() => window.notes.sync());
       assert.equal(sync.conflicts?.length, 0, JSON.stringify(sync));
@@ -171,9 +208,11 @@ describe("examples/offline: two devices offline (service worker cache, reloads),
         const ready = await load(d.page, true);
         assert.equal(ready.error, undefined, `device ${name}, reload ${round} offline: ${ready.error}`);
         assert.equal(ready.fromServiceWorker, true, "offline, the service worker answered the reload");
-        d.generatorIds.push(ready.generatorId);
+        const generatorId = generatorIdOf(ready, `device ${name}, reload ${round} offline`);
+        d.generatorIds.push(generatorId);
         const r = await add(d.page, texts(`${name} offline ${round}`, 20));
         assert.equal(r.error, undefined, r.error);
+        assert.deepEqual([...new Set(r.made.map((n) => generatorIdIn(n.id)))], [generatorId], `device ${name}, reload ${round}: the notes carry the generator id notes.ready gave`);
         made[name].push(...r.made);
         const sync = await d.page.evaluate(() => window.notes.sync());
         assert.equal(sync.offline, true, `offline, the sync waits: ${JSON.stringify(sync)}`);
@@ -184,7 +223,7 @@ describe("examples/offline: two devices offline (service worker cache, reloads),
     assert.equal(all.length, 86);
     const duplicates = all.length - new Set(all).size;
     assert.equal(duplicates, 0, "no id made twice, across devices and reloads");
-    const ids = (name) => new Set(made[name].map((n) => Number(BigInt(n.id) & 4095n)));
+    const ids = (name) => new Set(made[name].map((n) => generatorIdIn(n.id)));
     assert.deepEqual([...ids("a")].filter((g) => ids("b").has(g)), [], "the devices' generator ids are distinct (server grants)");
     const before = await serverNotes();
     assert.equal(before.length, 6, "offline, nothing reached the server");
@@ -211,6 +250,7 @@ describe("examples/offline: two devices offline (service worker cache, reloads),
     const d = await device(true);
     const inWindow = await add(d.page, texts("c before", 5));
     assert.equal(inWindow.error, undefined, inWindow.error);
+    assert.deepEqual([...new Set(inWindow.made.map((n) => generatorIdIn(n.id)))], d.generatorIds, "the notes carry the generator id notes.ready gave");
     await d.page.evaluate(() => window.notes.sync());
     assert.equal(await pending(d.page), 0);
     await d.setOffline(true);
