@@ -6,9 +6,12 @@
 // the package and the .wasm come from the service worker's cache) and makes notes, reloads again and
 // makes more. Each device reaches the server through its own TCP gate, closed while the device is
 // offline (every connection reset), so offline is offline at the socket too: Chromium's offline
-// emulation alone once let a reloaded page's first request through (CI, stop 13). Back online the
-// page syncs by itself, and the server must hold every note of both
-// devices: 0 duplicate ids, 0 conflicts. A third device whose clock jumps past its grant's window
+// emulation alone once let a reloaded page's first request through (CI, stop 13); the request
+// lines each gate forwarded show the first load fetching its 2 grants, nothing passing while
+// offline, and back online only the sync (no grant: every load minted with one of the 2). Back
+// online the page syncs by itself, and the server must hold every note of both devices: 0
+// duplicate ids, 0 conflicts. Every load's `notes.ready` has a generator id, the one its notes
+// carry; while the page is still loading, `window.notes` is undefined (never a page element). A third device whose clock jumps past its grant's window
 // while offline (playwright's clock: the lid closed for 11 minutes) gets LEASE_EXPIRED, never an id,
 // and after a reload offline GRANT_UNAVAILABLE; the notes it made in its window still sync.
 import assert from "node:assert/strict";
@@ -44,12 +47,13 @@ function startServer(dir, env) {
 /**
  * A device's network: a TCP gate on its own loopback port in front of the server. `offline()`
  * resets every open connection and every new one (nothing reaches the server, the page's fetch
- * fails as with no network); `online()` forwards again. `refused` counts connections reset offline.
+ * fails as with no network); `online()` forwards again. `refused` counts connections reset offline;
+ * `requests` lists the request lines forwarded ("POST /grant"), read off the HTTP/1.1 it passes on.
  */
 async function gate(origin) {
   const { hostname, port } = new URL(origin);
   const sockets = new Set();
-  const g = { open: true, refused: 0 };
+  const g = { open: true, refused: 0, requests: [] };
   const server = net.createServer((client) => {
     if (!g.open) { g.refused++; client.destroy(); return; }
     const upstream = net.connect(Number(port), hostname);
@@ -59,6 +63,16 @@ async function gate(origin) {
       s.on("error", end);
       s.on("close", () => { sockets.delete(s); end(); });
     }
+    let seen = "";
+    client.on("data", (chunk) => {
+      seen += chunk.toString("latin1");
+      let end = 0;
+      for (const m of seen.matchAll(/(?:^|\r\n)(GET|POST|HEAD|PUT|DELETE) (\S+) HTTP\/1\.1\r\n/g)) {
+        g.requests.push(`${m[1]} ${m[2]}`);
+        end = m.index + m[0].length;
+      }
+      seen = seen.slice(end).slice(-512); // a request line split across chunks is completed by the next
+    });
     client.pipe(upstream);
     upstream.pipe(client);
   });
@@ -130,6 +144,8 @@ describe("examples/offline: two devices offline (service worker cache, reloads),
     const ready = await load(page, false, link.origin);
     assert.equal(ready.error, undefined, ready.error);
     const generatorId = generatorIdOf(ready, "first load, online");
+    const grants = link.requests.filter((r) => r === "POST /grant").length;
+    assert.equal(grants, 2, `first load: the page fetched its 2 grants (the grants option's default) through the gate: ${link.requests.join(", ")}`);
     const cached = await page.evaluate(async () => {
       await navigator.serviceWorker.ready;
       if (!navigator.serviceWorker.controller) await new Promise((ok) => navigator.serviceWorker.addEventListener("controllerchange", ok, { once: true }));
@@ -200,7 +216,9 @@ describe("examples/offline: two devices offline (service worker cache, reloads),
       assert.equal(sync.conflicts?.length, 0, JSON.stringify(sync));
       assert.equal(await pending(d.page), 0, `device ${name}: online, the notes are synced`);
     }
+    const seenOnline = {};
     for (const [name, d] of Object.entries(devices)) {
+      seenOnline[name] = d.link.requests.length;
       await d.setOffline(true);
       const probe = await d.page.evaluate(() => fetch("/notes").then(() => "reached the server", (e) => e.name));
       assert.equal(probe, "TypeError", "offline: a request to the server fails");
@@ -218,6 +236,8 @@ describe("examples/offline: two devices offline (service worker cache, reloads),
         assert.equal(sync.offline, true, `offline, the sync waits: ${JSON.stringify(sync)}`);
       }
       assert.equal(await pending(d.page), 40, `device ${name} keeps its 40 offline notes unsynced`);
+      assert.deepEqual(d.link.requests.slice(seenOnline[name]), [], `device ${name}: offline, no request passed its gate`);
+      assert.ok(new Set(d.generatorIds).size <= 2, `device ${name}: every load minted with one of its 2 grants: ${d.generatorIds}`);
     }
     const all = [...made.a, ...made.b].map((n) => n.id);
     assert.equal(all.length, 86);
@@ -229,7 +249,11 @@ describe("examples/offline: two devices offline (service worker cache, reloads),
     assert.equal(before.length, 6, "offline, nothing reached the server");
     // Back online: the page's `online` handler syncs by itself.
     for (const d of Object.values(devices)) await d.setOffline(false);
-    for (const [name, d] of Object.entries(devices)) await syncedByItself(d.page, `device ${name}`);
+    for (const [name, d] of Object.entries(devices)) {
+      await syncedByItself(d.page, `device ${name}`);
+      const back = d.link.requests.slice(seenOnline[name]);
+      assert.ok(back.length >= 1 && back.every((r) => r === "POST /notes"), `device ${name}: back online, only its sync passed the gate (no grant, no page): ${back.join(", ")}`);
+    }
     const stored = await serverNotes();
     assert.equal(stored.length, all.length, "the server has every note");
     const byId = new Map(stored.map((n) => [n.id, n]));
@@ -254,6 +278,7 @@ describe("examples/offline: two devices offline (service worker cache, reloads),
     await d.page.evaluate(() => window.notes.sync());
     assert.equal(await pending(d.page), 0);
     await d.setOffline(true);
+    const seenOnline = d.link.requests.length;
     const offline = await add(d.page, texts("c offline", 5));
     assert.equal(offline.error, undefined, offline.error);
     // The lid closed for 11 minutes: the page's clock jumps past the 10-minute windows.
@@ -265,6 +290,7 @@ describe("examples/offline: two devices offline (service worker cache, reloads),
     assert.match(String(reloaded.error), /^GRANT_UNAVAILABLE: /, JSON.stringify(reloaded));
     assert.equal(reloaded.fromServiceWorker, true);
     assert.equal(await pending(d.page), 5, "the notes made offline inside the window wait");
+    assert.deepEqual(d.link.requests.slice(seenOnline), [], "offline, no request passed the gate (the reload's fetchGrant failed)");
     await d.setOffline(false);
     await syncedByItself(d.page, "device c");
     const stored = new Set((await serverNotes()).map((n) => n.id));
