@@ -94,6 +94,9 @@ describe("server-granted leases: two devices, grant server cut off, reloads", { 
   const mint = async (page, group, count, more = {}) => {
     const r = await page.evaluate(([g, n, m]) => window.mint(g, n, m), [group, count, more]);
     assert.equal(r.error, undefined, r.error);
+    // The generator id right after create is the one its ids carry (low 12 bits).
+    assert.ok(Number.isInteger(r.generatorId) && r.generatorId >= 0 && r.generatorId < 4096, `a generator id right after Snowfall.create: ${r.generatorId}`);
+    for (const id of [r.ids[0], r.ids.at(-1)]) if (id !== undefined) assert.equal(Number(BigInt(id) & 4095n), r.generatorId, `id ${id} carries generator id ${r.generatorId}`);
     return r;
   };
 
@@ -102,8 +105,9 @@ describe("server-granted leases: two devices, grant server cut off, reloads", { 
     // Device a keeps one grant (so a reload must continue on it), device b two (the default).
     const a1 = await mint(a.page, "notes", 50_000, { grants: 1 }), b1 = await mint(b.page, "notes", 50_000);
     const kept = { a: await a.page.evaluate(() => window.grantsKept("notes")), b: await b.page.evaluate(() => window.grantsKept("notes")) };
-    assert.equal(kept.a.length, 1);
+    assert.deepEqual(kept.a, [a1.generatorId], "device a mints on its one grant");
     assert.equal(kept.b.length, 2);
+    assert.ok(kept.b.includes(b1.generatorId), "device b mints on one of its grants");
     assert.equal(new Set([...kept.a, ...kept.b]).size, 3, `the server granted distinct ids: ${JSON.stringify(kept)}`);
     let aborted = 0;
     for (const d of [a, b]) await d.context.route("**/grant*", (route) => { aborted++; return route.abort(); });

@@ -1,7 +1,9 @@
 // Offline notes, the page: each note gets its id here, at once, online or not, from a generator id
 // granted by the server (BrowserSyncer + fetchGrant: the grants are kept in IndexedDB, so a reload
 // offline mints on), is kept in IndexedDB until the server has it, and is synced when online.
-// `window.notes` is the same API the buttons use (try it in the console).
+// `window.notes` is the same API the buttons use (try it in the console); it is set once this
+// module has run (after its imports load the wasm), and no element of the page has the id "notes":
+// an element with that id would answer to `window.notes` (named access) until then.
 import { Snowfall, BrowserSyncer } from "snowfall-wasm";
 
 const GROUP = "notes";
@@ -97,7 +99,7 @@ addEventListener("online", () => sync().catch((e) => show("error", e.message)));
 function show(id, text) { $(id).textContent = text; }
 async function render() {
   const notes = (await list()).sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? 1 : -1));
-  $("notes").replaceChildren(...notes.map((n) => Object.assign(document.createElement("li"), { textContent: `${n.text} — ${n.id}`, className: n.synced ? "" : "unsynced" })));
+  $("note-list").replaceChildren(...notes.map((n) => Object.assign(document.createElement("li"), { textContent: `${n.text} — ${n.id}`, className: n.synced ? "" : "unsynced" })));
 }
 $("add").addEventListener("submit", (e) => {
   e.preventDefault();
