@@ -116,7 +116,9 @@ async function loadDriver(specifier, hint = "") {
   try {
     return await import(specifier);
   } catch (err) {
-    const notFound = err?.code === "ERR_MODULE_NOT_FOUND" || /Cannot find (module|package)|not found/i.test(String(err?.message));
+    // Node's codes, Yarn Plug'n'Play's (pnpCode: a peer the project does not provide), or the text.
+    const notFound = err?.code === "ERR_MODULE_NOT_FOUND" || err?.code === "MODULE_NOT_FOUND" || typeof err?.pnpCode === "string" ||
+      /Cannot find (module|package)|not found/i.test(String(err?.message));
     if (notFound) throw new SnowfallError("DRIVER_NOT_INSTALLED", `this database needs the ${packageOf(specifier)} package: npm install ${packageOf(specifier)}${hint}`);
     throw err;
   }
