@@ -68,9 +68,10 @@ console.log(JSON.stringify({ generatorId, first: String(ids[0]), last: String(id
 `;
 
 describe("package managers: pnpm (strict node_modules) and Yarn Plug'n'Play install the tarball", { timeout: 600_000 }, () => {
-  let tools, tarball, pgUrl;
+  let tools, tarball, pgUrl, registry;
   before(async () => {
     pgUrl = postgresUrl();
+    registry = (await sh("npm", ["config", "get", "registry"], process.cwd())).stdout.trim(); // Yarn asks the registry npm asks
     tarball = await packTarball();
     tools = makeTempDir("snowfall-pm-tools-");
     await sh("npm", ["install", "--no-package-lock", "--prefix", tools, PNPM, YARN], tools);
@@ -127,7 +128,7 @@ describe("package managers: pnpm (strict node_modules) and Yarn Plug'n'Play inst
     const y = (args, cwd, extra) => sh(process.execPath, [yarn, ...args], cwd, extra);
     let missing;
     const dir = await project("yarn", async (cwd) => {
-      writeFileSync(path.join(cwd, ".yarnrc.yml"), "nodeLinker: pnp\npnpFallbackMode: none\nenableTelemetry: false\n");
+      writeFileSync(path.join(cwd, ".yarnrc.yml"), `nodeLinker: pnp\npnpFallbackMode: none\nenableTelemetry: false\nnpmRegistryServer: "${registry.replace(/\/$/, "")}"\n`);
       await y(["add", `snowfall-wasm@file:${tarball}`], cwd);
       // No pg yet: the CLI names the package to add (PnP's missing-peer error, not INTERNAL).
       missing = await y(["snowfall-wasm", "status", "--database", pgUrl, "--group", "none"], cwd).then(() => null, (e) => e);
