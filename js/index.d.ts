@@ -403,6 +403,14 @@ export type RedisClientLike =
   | { call(command: string, ...args: (string | number)[]): Promise<unknown>; sendCommand(...args: any[]): unknown; pipeline(...args: any[]): unknown }
   | { sendCommand(args: string[]): Promise<unknown> };
 
+/** Which group in which Redis (createSchemaGroup, status, dropSchemaGroup). */
+export interface RedisGroupTarget {
+  redis: RedisClientLike;
+  /** Default "default". 1-43 characters of A-Z a-z 0-9 _. */
+  schemaGroupName?: string;
+  clock?: () => number;
+}
+/** RedisSyncer.open's options (and Snowfall.create's with `syncer: RedisSyncer`). */
 export interface RedisGroupOptions extends SessionOptions {
   redis: RedisClientLike;
   /** Default "default". 1-43 characters of A-Z a-z 0-9 _. */
@@ -423,13 +431,13 @@ export class RedisStore implements Store {
 
 /** Generator-id leases in Redis (ioredis or node-redis). */
 export class RedisSyncer {
-  static createSchemaGroup(options: RedisGroupOptions & {
+  static createSchemaGroup(options: RedisGroupTarget & {
     livelinessProbeS?: number; epochStartDate?: Date | number; maxClaimRetries?: number;
     minMsBetweenClaimRetries?: number; maxMsBetweenClaimRetries?: number; ifNotExists?: boolean;
   }): Promise<StoreGroup | null>;
   static open(options: RedisGroupOptions): Promise<LeaseSession>;
-  static status(options: RedisGroupOptions): Promise<StoreGroup & { live: (StoreSlot & { generatorId: number })[] }>;
-  static dropSchemaGroup(options: RedisGroupOptions): Promise<void>;
+  static status(options: RedisGroupTarget): Promise<StoreGroup & { live: (StoreSlot & { generatorId: number })[] }>;
+  static dropSchemaGroup(options: RedisGroupTarget): Promise<void>;
 }
 
 /** pg's Pool, Client or PoolClient (or Neon's Pool): what fromPg calls. */

@@ -142,8 +142,11 @@ export class RedisStore {
   }
 }
 
-const KEYS = ["redis", "schemaGroupName", "livelinessProbeS", "epochStartDate", "maxClaimRetries", "minMsBetweenClaimRetries", "maxMsBetweenClaimRetries", "ifNotExists", "clock", "storeTimeoutMs", "maxClockSkewMs"];
-const read = (options) => readOptions(options, "options", KEYS);
+// As DatabaseSyncer's: the group's settings are read where a group is made; open() reads the
+// group's own from Redis (and only the options it uses, as its types say).
+const GROUP_KEYS = ["redis", "schemaGroupName", "livelinessProbeS", "epochStartDate", "maxClaimRetries", "minMsBetweenClaimRetries", "maxMsBetweenClaimRetries", "ifNotExists", "clock"];
+const OPEN_KEYS = ["redis", "schemaGroupName", "clock", "storeTimeoutMs", "maxClockSkewMs"];
+const read = (options, keys = GROUP_KEYS) => readOptions(options, "options", keys);
 const storeOf = (o) => new RedisStore(o.redis, o.schemaGroupName === undefined ? "default" : o.schemaGroupName);
 
 /**
@@ -164,7 +167,7 @@ export class RedisSyncer {
 
   /** Opens a lease session (what `Snowfall.create({ syncer: RedisSyncer })` calls). */
   static async open(options) {
-    const o = read(options);
+    const o = read(options, OPEN_KEYS);
     return openSession(storeOf(o), o);
   }
 
