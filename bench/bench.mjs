@@ -279,6 +279,20 @@ const decoders = ours ? [
 const decodeFns = new Map(decoders.map((d) => [d, makeDecode(d.name.replace(/[^a-z0-9]+/gi, '_'))]));
 const floorArray = new BigUint64Array(BURST_N).map((_, i) => (BigInt(Date.now()) << 23n) | BigInt(i << 12));
 
+// Warm the batch API first, in tight loops, before any timed loop that calls it is compiled. The
+// bulk loops call it once per burst (once per ms): the old warm-up's 10-burst calls compiled each
+// loop (OSR) after a handful of calls, before getGuidsInto had type feedback, so TurboFan could
+// not inline it there and every measured burst called its unoptimised code (it reaches TurboFan
+// only after ~1-3k calls, most of a bench run); whether the concurrent compile saw feedback was a
+// race, hence 1.17x-1.59x for getGuidsInto + read from run to run (bench/into-read.mjs shows it:
+// BENCH_WARM_API=0). A loop in an application that batches this often is compiled with it warm.
+if (us) {
+  const g = us.ctx();
+  const one = new BigUint64Array(1);
+  for (let i = 0; i < 5000; i++) { g.getGuidsInto(one); g.getGuids(1); }
+  us.close(g);
+}
+
 // warm-up: get every loop optimised before anything is recorded (not recorded)
 {
   const ctxs = new Map(contenders.map((c) => [c, c.ctx()]));
