@@ -34,6 +34,7 @@ import { dirname, join, relative } from 'node:path';
 import { createRequire } from 'node:module';
 import { i64ReturnFloor, nowI64ReturnFloor } from './floors.mjs';
 import { coldContenders, coldTable, measureCold } from './cold.mjs';
+import { makeBulk, warmBatchApi } from './into-read.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..');
@@ -188,19 +189,7 @@ function makeSustained(c) {
     return [(t - t0) * 1e6 / n, throws];`);
 }
 
-// bulk(ctx, sink, n, bursts) -> ns/id: getGuids(n) right after a tick, every id read as bigint.
-function makeBulk(tag, getSrc, read = true) {
-  return new Function('ctx', 'sink', 'n', 'bursts', 'target', `// bulk ${tag}_${++uniq}
-    let total = 0;
-    for (let b = 0; b < bursts; b++) {
-      const t = Date.now(); while (Date.now() === t) {}
-      const t0 = performance.now();
-      const a = ${getSrc};
-      ${read ? 'for (let i = 0; i < n; i++) sink[i] = a[i];' : 'sink[0] = a;'}
-      total += performance.now() - t0;
-    }
-    return total * 1e6 / (n * bursts);`);
-}
+// bulk(ctx, sink, n, bursts, target) -> ns/id: makeBulk from bench/into-read.mjs.
 
 // ---------------------------------------------------------------- stats
 const median = (xs) => {
@@ -288,8 +277,7 @@ const floorArray = new BigUint64Array(BURST_N).map((_, i) => (BigInt(Date.now())
 // BENCH_WARM_API=0). A loop in an application that batches this often is compiled with it warm.
 if (us) {
   const g = us.ctx();
-  const one = new BigUint64Array(1);
-  for (let i = 0; i < 5000; i++) { g.getGuidsInto(one); g.getGuids(1); }
+  warmBatchApi(g);
   us.close(g);
 }
 
