@@ -269,12 +269,13 @@ const decodeFns = new Map(decoders.map((d) => [d, makeDecode(d.name.replace(/[^a
 const floorArray = new BigUint64Array(BURST_N).map((_, i) => (BigInt(Date.now()) << 23n) | BigInt(i << 12));
 
 // Warm the batch API first, in tight loops, before any timed loop that calls it is compiled. The
-// bulk loops call it once per burst (once per ms): the old warm-up's 10-burst calls compiled each
-// loop (OSR) after a handful of calls, before getGuidsInto had type feedback, so TurboFan could
-// not inline it there and every measured burst called its unoptimised code (it reaches TurboFan
-// only after ~1-3k calls, most of a bench run); whether the concurrent compile saw feedback was a
-// race, hence 1.17x-1.59x for getGuidsInto + read from run to run (bench/into-read.mjs shows it:
-// BENCH_WARM_API=0). A loop in an application that batches this often is compiled with it warm.
+// bulk loops call it once per burst (once per ms), so the 10-burst warm-up below compiled each of
+// them (OSR) after a handful of calls, before getGuidsInto and its callees had type feedback:
+// TurboFan could not inline them, and every measured burst then called unoptimised (baseline)
+// code, which getGuidsInto leaves only after more than 1,000 calls (more than a run makes). What
+// the compile had to go on depended on when it ran, hence 1.17x-1.59x for getGuidsInto + read
+// from run to run (BENCH_WARM_API=0 node bench/into-read.mjs shows the old state). An application
+// loop that batches this often is compiled with the API warm.
 if (us) {
   const g = us.ctx();
   warmBatchApi(g);

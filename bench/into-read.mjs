@@ -5,16 +5,15 @@
 // function like bench.mjs makeBulk; each prints ns/id and the median of per-burst ratios to
 // "floor" (read a prefilled BigUint64Array). Needs pkg/ (npm run build).
 //
-// What it showed (2026-12-01): the read loop after our call is not slower. Its machine code is the
-// same as the floor's, and timed apart from the call it takes as long (into-floor: our call, then
-// the floor's own array read, cost as much extra as into). The whole gap was the call, and the
-// call's cost does not depend on the count (into10-floor, 10 ids, was as slow as 1000). Run right
-// after a millisecond spin and a read loop, its baseline-tier code took 8-12 us where a call made
-// straight after another takes about 1 us. Two things made it that slow: getGuidsInto went through
-// #fill, readClock and the copy helpers as separate calls (now one straight-line path), and
-// bench.mjs compiled its loops before getGuidsInto had type feedback, so TurboFan could not
-// inline it (see warmApi there). A copy into the target, plain JS (set-read) or ours, then
-// reading it costs a few percent more than reading an untouched array.
+// What it showed (2026-12-01, 2 shared cores): the read loop after our call is not slower. Its
+// machine code is the floor's, timed apart from the call it takes as long, and our call followed
+// by reading the floor's own array (into-floor) cost nearly as much extra as into. The gap was the
+// call, run once per burst right after a millisecond spin, whatever its count (into10-floor, 10
+// ids, as slow as 1000): 8-12 us in baseline-tier code, against about 1 us for a call made just
+// after another. bench.mjs compiled its loops before getGuidsInto had type feedback, so TurboFan
+// could not inline it (warmBatchApi below; BENCH_WARM_API=0 for the old state): most of the gap.
+// The rest: reading a target just written by our copy costs a little more than reading an
+// untouched array, by the target's address (5-10 %; a plain JS set() then a read, set-read, less).
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
