@@ -34,6 +34,7 @@ import { dirname, join, relative } from 'node:path';
 import { createRequire } from 'node:module';
 import { i64ReturnFloor, nowI64ReturnFloor } from './floors.mjs';
 import { coldContenders, coldTable, measureCold } from './cold.mjs';
+import { makeBulk, warmBatchApi } from './into-read.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..');
@@ -188,19 +189,7 @@ function makeSustained(c) {
     return [(t - t0) * 1e6 / n, throws];`);
 }
 
-// bulk(ctx, sink, n, bursts) -> ns/id: getGuids(n) right after a tick, every id read as bigint.
-function makeBulk(tag, getSrc, read = true) {
-  return new Function('ctx', 'sink', 'n', 'bursts', 'target', `// bulk ${tag}_${++uniq}
-    let total = 0;
-    for (let b = 0; b < bursts; b++) {
-      const t = Date.now(); while (Date.now() === t) {}
-      const t0 = performance.now();
-      const a = ${getSrc};
-      ${read ? 'for (let i = 0; i < n; i++) sink[i] = a[i];' : 'sink[0] = a;'}
-      total += performance.now() - t0;
-    }
-    return total * 1e6 / (n * bursts);`);
-}
+// bulk(ctx, sink, n, bursts, target) -> ns/id: makeBulk from bench/into-read.mjs.
 
 // ---------------------------------------------------------------- stats
 const median = (xs) => {
@@ -278,6 +267,20 @@ const decoders = ours ? [
 ] : [];
 const decodeFns = new Map(decoders.map((d) => [d, makeDecode(d.name.replace(/[^a-z0-9]+/gi, '_'))]));
 const floorArray = new BigUint64Array(BURST_N).map((_, i) => (BigInt(Date.now()) << 23n) | BigInt(i << 12));
+
+// Warm the batch API first, in tight loops, before any timed loop that calls it is compiled. The
+// bulk loops call it once per burst (once per ms), so the 10-burst warm-up below compiled each of
+// them (OSR) after a handful of calls, before getGuidsInto and its callees had type feedback:
+// TurboFan could not inline them, and every measured burst then called unoptimised (baseline)
+// code, which getGuidsInto leaves only after more than 1,000 calls (more than a run makes). What
+// the compile had to go on depended on when it ran, hence 1.17x-1.59x for getGuidsInto + read
+// from run to run (BENCH_WARM_API=0 node bench/into-read.mjs shows the old state). An application
+// loop that batches this often is compiled with the API warm.
+if (us) {
+  const g = us.ctx();
+  warmBatchApi(g);
+  us.close(g);
+}
 
 // warm-up: get every loop optimised before anything is recorded (not recorded)
 {

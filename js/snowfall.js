@@ -8,7 +8,7 @@ import { SimpleSyncer } from "./simple-syncer.js";
 import { LeaseKeeper } from "./lease/keeper.js";
 import { openSession } from "./lease/session.js";
 import { decodeAt, Epoch } from "./decode.js";
-import { copyScratch, copyScratchInto, wasmF64s } from "./wasm-memory.js";
+import { copyScratch, copyScratchInto, fillScratch, wasmF64s } from "./wasm-memory.js";
 import { readClock, wallClock, describeValue } from "./clock.js";
 import { functionValue, integerValue, readOptions, stringValue } from "./check.js";
 
@@ -221,7 +221,7 @@ export class Snowfall {
     // early enough in its millisecond). V8 compiles this small path well; the loop below, with
     // its waits and re-marks, stays out of it.
     if (count <= CHUNK_IDS) {
-      const made = core.fillIds(count, readClock(this.#clock), NaN, NaN, true);
+      const made = fillScratch(core, count, readClock(this.#clock), NaN, NaN, true);
       if (made === count) {
         if (out === null) return copyScratch(made);
         copyScratchInto(out, 0, made);
@@ -252,7 +252,7 @@ export class Snowfall {
     let idle = 0;
     for (let call = first < 0; ; call = true) {
       const want = Math.min(CHUNK_IDS, count - done);
-      const made = call ? core.fillIds(want, reading, waited, answer, mark) : first;
+      const made = call ? fillScratch(core, want, reading, waited, answer, mark) : first;
       mark = false;
       if (made > 0) {
         if (out === null) {
@@ -302,14 +302,28 @@ export class Snowfall {
     if (count > MAX_BATCH) {
       throw new SnowfallError("OUT_OF_RANGE", `target must hold at most ${MAX_BATCH} ids, got a BigUint64Array of ${count}: fill it in parts (subarray)`);
     }
-    if (count > 0) {
-      try {
+    if (count === 0) return target;
+    try {
+      // #fill's common case, straight-line here: one chunk, made in one call. A caller that fills
+      // one array per batch calls this rarely, so V8 runs it unoptimised (baseline code) for its
+      // first thousand or so calls and may compile the caller's loop around a plain call to it
+      // rather than inline it; there every call and property read costs, more so right after
+      // the caller's own work evicted it (bench/into-read.mjs measures the gap).
+      const core = this.#core;
+      if (count <= CHUNK_IDS && core !== DISPOSED) {
+        const made = fillScratch(core, count, this.#clock === undefined ? Date.now() : readClock(this.#clock), NaN, NaN, true);
+        if (made === count) {
+          copyScratchInto(target, 0, made);
+          return target;
+        }
+        this.#fillRest(target, count, made);
+      } else {
         this.#fill(target, count);
-      } catch (e) {
-        if (e instanceof SnowfallError) throw e;
-        // The user's clock detached or resized the target's buffer between two chunks.
-        throw new SnowfallError("INVALID_TYPE", "target changed while it was being filled (its buffer was detached or resized): do not touch it until getGuidsInto returns", { cause: e });
       }
+    } catch (e) {
+      if (e instanceof SnowfallError) throw e;
+      // The user's clock detached or resized the target's buffer between two chunks.
+      throw new SnowfallError("INVALID_TYPE", "target changed while it was being filled (its buffer was detached or resized): do not touch it until getGuidsInto returns", { cause: e });
     }
     return target;
   }

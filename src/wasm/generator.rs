@@ -242,10 +242,21 @@ impl WasmGenerator {
         answer: f64,
         mark: bool,
     ) -> u32 {
+        let n = (count as usize).min(CHUNK_IDS);
+        // Grown first, whatever this call's outcome: js/wasm-memory.js reuses its view of the area
+        // (no `scratchAddress` call per batch) until a call asks for more ids than any before,
+        // the only call that can move it.
+        // Safety: a leaf.
+        unsafe {
+            SCRATCH.with_mut(|s| {
+                if s.len() < n {
+                    s.resize(n, 0);
+                }
+            })
+        };
         if mark {
             self.inner.mark();
         }
-        let n = (count as usize).min(CHUNK_IDS);
         let clock = self.inner.clock_mut();
         match clock_reading(now_unix_ms) {
             Ok(ms) => clock.reading = Some(ms),
@@ -264,9 +275,6 @@ impl WasmGenerator {
         // reaches SCRATCH.
         let (made, error) = unsafe {
             SCRATCH.with_mut(|s| {
-                if s.len() < n {
-                    s.resize(n, 0);
-                }
                 // `get_mut`: in bounds after the resize, without a panicking index (wasm bytes).
                 self.inner.fill_some(s.get_mut(..n).unwrap_or_default())
             })
