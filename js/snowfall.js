@@ -11,9 +11,7 @@ import { decodeAt, Epoch } from "./decode.js";
 import { copyScratch, copyScratchInto, fillScratch, wasmF64s } from "./wasm-memory.js";
 import { readClock, wallClock, describeValue } from "./clock.js";
 import { functionValue, integerValue, readOptions, stringValue } from "./check.js";
-
-/** Largest getGuids() batch. */
-const MAX_BATCH = 2 ** 24;
+import { MAX_BATCH } from "./settings.js";
 
 const fromParts = Symbol("Snowfall.fromParts");
 

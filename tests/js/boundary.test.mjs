@@ -286,6 +286,33 @@ describe("the JS <-> wasm boundary (installed package)", { timeout: 300_000 }, (
     }
   });
 
+  test("a clock that detaches or shrinks getGuidsInto's target while it is filled: INVALID_TYPE, then ids go on increasing", () => {
+    // The clock is read before the first chunk and between chunks: a user clock can reach the
+    // target then. One chunk (the straight-line path) and several (the loop), detached by a
+    // transfer or shrunk through a resizable buffer.
+    const detach = (t) => structuredClone(t.buffer, { transfer: [t.buffer] });
+    const shrink = (t) => t.buffer.resize(8);
+    for (const [what, count, make, spoil] of [
+      ["one chunk, detached", 1000, (n) => new BigUint64Array(n), detach],
+      ["several chunks, detached", 65_536 * 2 + 5, (n) => new BigUint64Array(n), detach],
+      ["one chunk, shrunk", 1000, (n) => new BigUint64Array(new ArrayBuffer(n * 8, { maxByteLength: n * 8 })), shrink],
+      ["several chunks, shrunk", 65_536 * 2 + 5, (n) => new BigUint64Array(new ArrayBuffer(n * 8, { maxByteLength: n * 8 })), shrink],
+    ]) {
+      let now = Date.now(), reads = 0, target = null;
+      const g = new sf.Snowfall({ schemaGroupName: group(), clock: () => { if (target && ++reads === (count > 65_536 ? 2 : 1)) spoil(target); return now++; } });
+      const before = g.getGuid();
+      target = make(count);
+      const e = throwsCode(() => g.getGuidsInto(target), "INVALID_TYPE", /target changed while it was being filled/);
+      assert.ok(e.cause instanceof TypeError || e.cause instanceof RangeError, `${what}: the engine's error is the cause (${e.cause})`);
+      target = null;
+      // Ids the failed call made and did not deliver are never made again.
+      const after = g.getGuids(70_000);
+      assertIncreasing(after, before);
+      assertIncreasing(g.getGuidsInto(new BigUint64Array(10)), after[after.length - 1]);
+      g.close();
+    }
+  });
+
   test("dropSchemaGroup under a live generator: SCHEMA_GROUP_IN_USE; after close() allowed; 0 duplicates", () => {
     // 0.1.0: drop + re-create while a generator lived gave a new generator id 0 again, and the
     // two minted the same ids (199,993 duplicates in 400,000).
