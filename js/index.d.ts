@@ -261,6 +261,8 @@ export interface DatabaseSchemaGroupOptions {
   /** Succeed quietly (returning the existing properties) if the group exists. Default false. */
   ifNotExists?: boolean;
   clock?: () => number;
+  /** The deadline of the whole call, ms (default 10000, 1..600000): then STORE_TIMEOUT. */
+  storeTimeoutMs?: number;
 }
 
 /** A database schema group's settings. */
@@ -284,12 +286,12 @@ export class DatabaseSyncer {
   /** Opens a lease session (what `Snowfall.create({ syncer: DatabaseSyncer })` calls). */
   static open(options: DatabaseGroupOptions): Promise<LeaseSession>;
   /** The group's settings and its live slots, for monitoring. */
-  static status(options: { database: Database; schemaGroupName?: string; clock?: () => number }): Promise<DatabaseSchemaGroupProperties & {
+  static status(options: { database: Database; schemaGroupName?: string; clock?: () => number; storeTimeoutMs?: number }): Promise<DatabaseSchemaGroupProperties & {
     slotCount: number;
     live: { generatorId: number; lastUpdatedMs: number; reservedUntilMs: number; holder: string }[];
   }>;
   /** Drops the group's tables. */
-  static dropSchemaGroup(options: { database: Database; schemaGroupName?: string }): Promise<void>;
+  static dropSchemaGroup(options: { database: Database; schemaGroupName?: string; storeTimeoutMs?: number }): Promise<void>;
   /** Grants a device a generator id and `windowMs` (1000..30 days) to mint in offline; hand the JSON to BrowserSyncer's fetchGrant. */
   static grant(options: DatabaseGroupOptions & { windowMs: number }): Promise<Grant>;
 }
@@ -409,6 +411,8 @@ export interface RedisGroupTarget {
   /** Default "default". 1-43 characters of A-Z a-z 0-9 _. */
   schemaGroupName?: string;
   clock?: () => number;
+  /** The deadline of the whole call, ms (default 10000, 1..600000): then STORE_TIMEOUT. */
+  storeTimeoutMs?: number;
 }
 /** RedisSyncer.open's options (and Snowfall.create's with `syncer: RedisSyncer`). */
 export interface RedisGroupOptions extends SessionOptions {

@@ -13,7 +13,7 @@ import { SnowfallError } from "../errors.js";
 import { DEFAULT_EPOCH_UNIX_MS } from "../settings.js";
 import { readClock } from "../clock.js";
 import { epochValue, readOptions } from "../check.js";
-import { groupSettings, openSession } from "../lease/session.js";
+import { administer, groupSettings, openSession } from "../lease/session.js";
 import { SqlStore, MAX_SCHEMA_GROUP_NAME_LENGTH, validateGroupName } from "../stores/sql.js";
 
 export { MAX_SCHEMA_GROUP_NAME_LENGTH, validateGroupName };
@@ -46,7 +46,7 @@ export function groupProperties(o) {
   return { livelinessProbeS: probeS, epochUnixMs: epochMs, maxClaimRetries: retries, minMsBetweenClaimRetries: minMs, maxMsBetweenClaimRetries: maxMs };
 }
 
-const GROUP_KEYS = ["schemaGroupName", "database", "livelinessProbeS", "epochStartDate", "maxClaimRetries", "minMsBetweenClaimRetries", "maxMsBetweenClaimRetries", "ifNotExists", "clock"];
+const GROUP_KEYS = ["schemaGroupName", "database", "livelinessProbeS", "epochStartDate", "maxClaimRetries", "minMsBetweenClaimRetries", "maxMsBetweenClaimRetries", "ifNotExists", "clock", "storeTimeoutMs"];
 const OPEN_KEYS = ["schemaGroupName", "database", "clock", "storeTimeoutMs", "maxClockSkewMs"];
 
 function storeOf(o) {
@@ -61,7 +61,8 @@ export class DatabaseSyncer {
   static async createSchemaGroup(options) {
     const o = readOptions(options, "options", GROUP_KEYS);
     const store = storeOf(o);
-    return store.createGroup(groupProperties(o), { ifNotExists: o.ifNotExists === true });
+    const properties = groupProperties(o);
+    return administer(o, "creating the schema group", () => store.createGroup(properties, { ifNotExists: o.ifNotExists === true }));
   }
 
   /**
@@ -94,19 +95,23 @@ export class DatabaseSyncer {
 
   /** A group's properties and its live slots (renewed within two probes), for monitoring. */
   static async status(options) {
-    const o = readOptions(options, "options", ["schemaGroupName", "database", "clock"]);
+    const o = readOptions(options, "options", ["schemaGroupName", "database", "clock", "storeTimeoutMs"]);
     const store = storeOf(o);
-    const props = await store.readGroup();
-    if (!props) {
-      throw new SnowfallError("SCHEMA_GROUP_NOT_FOUND", `schema group ${JSON.stringify(store.schemaGroupName)} does not exist in this database: create it first (DatabaseSyncer.createSchemaGroup or \`npx snowfall-wasm create-group\`)`);
-    }
-    const now = readClock(o.clock);
-    const live = await store.liveSlots(now - 2 * props.livelinessProbeS * 1000);
-    return { ...props, slotCount: await store.slotCount(), live };
+    return administer(o, "reading the schema group's status", async () => {
+      const props = await store.readGroup();
+      if (!props) {
+        throw new SnowfallError("SCHEMA_GROUP_NOT_FOUND", `schema group ${JSON.stringify(store.schemaGroupName)} does not exist in this database: create it first (DatabaseSyncer.createSchemaGroup or \`npx snowfall-wasm create-group\`)`);
+      }
+      const now = readClock(o.clock);
+      const live = await store.liveSlots(now - 2 * props.livelinessProbeS * 1000);
+      return { ...props, slotCount: await store.slotCount(), live };
+    });
   }
 
   /** Drops a group's tables (tests and the CLI). Live holders lose their leases at their next renewal. */
   static async dropSchemaGroup(options) {
-    await storeOf(readOptions(options, "options", ["schemaGroupName", "database"])).drop();
+    const o = readOptions(options, "options", ["schemaGroupName", "database", "storeTimeoutMs"]);
+    const store = storeOf(o);
+    await administer(o, "dropping the schema group", () => store.drop());
   }
 }

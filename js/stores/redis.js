@@ -8,7 +8,7 @@
 // A slot never written reads "0|0|" (as a database manifest's fresh row).
 import { SnowfallError } from "../errors.js";
 import { validateGroupName } from "./sql.js";
-import { groupSettings, openSession } from "../lease/session.js";
+import { administer, groupSettings, openSession } from "../lease/session.js";
 import { readClock } from "../clock.js";
 import { epochValue, readOptions } from "../check.js";
 
@@ -144,8 +144,9 @@ export class RedisStore {
 
 // As DatabaseSyncer's: the group's settings are read where a group is made; open() reads the
 // group's own from Redis (and only the options it uses, as its types say).
-const GROUP_KEYS = ["redis", "schemaGroupName", "livelinessProbeS", "epochStartDate", "maxClaimRetries", "minMsBetweenClaimRetries", "maxMsBetweenClaimRetries", "ifNotExists", "clock"];
+const GROUP_KEYS = ["redis", "schemaGroupName", "livelinessProbeS", "epochStartDate", "maxClaimRetries", "minMsBetweenClaimRetries", "maxMsBetweenClaimRetries", "ifNotExists", "clock", "storeTimeoutMs"];
 const OPEN_KEYS = ["redis", "schemaGroupName", "clock", "storeTimeoutMs", "maxClockSkewMs"];
+const TARGET_KEYS = ["redis", "schemaGroupName", "clock", "storeTimeoutMs"];
 const read = (options, keys = GROUP_KEYS) => readOptions(options, "options", keys);
 const storeOf = (o) => new RedisStore(o.redis, o.schemaGroupName === undefined ? "default" : o.schemaGroupName);
 
@@ -162,7 +163,8 @@ export class RedisSyncer {
     const [probeS, retries, minMs, maxMs] = groupSettings(o);
     const epochUnixMs = epochValue(o.epochStartDate);
     if (epochUnixMs > readClock(o.clock)) throw new SnowfallError("EPOCH_IN_FUTURE", `epochStartDate ${new Date(epochUnixMs).toISOString()} is in the future`);
-    return store.createGroup({ livelinessProbeS: probeS, epochUnixMs, maxClaimRetries: retries, minMsBetweenClaimRetries: minMs, maxMsBetweenClaimRetries: maxMs }, { ifNotExists: o.ifNotExists === true });
+    const group = { livelinessProbeS: probeS, epochUnixMs, maxClaimRetries: retries, minMsBetweenClaimRetries: minMs, maxMsBetweenClaimRetries: maxMs };
+    return administer(o, "creating the schema group", () => store.createGroup(group, { ifNotExists: o.ifNotExists === true }));
   }
 
   /** Opens a lease session (what `Snowfall.create({ syncer: RedisSyncer })` calls). */
@@ -173,15 +175,19 @@ export class RedisSyncer {
 
   /** The group's settings and its live slots. */
   static async status(options) {
-    const o = read(options);
+    const o = read(options, TARGET_KEYS);
     const store = storeOf(o);
-    const group = await store.readGroup();
-    if (!group) throw new SnowfallError("SCHEMA_GROUP_NOT_FOUND", `schema group ${JSON.stringify(store.schemaGroupName)} does not exist in this Redis: create it first (RedisSyncer.createSchemaGroup)`);
-    return { ...group, live: await store.liveSlots(readClock(o.clock) - 2 * group.livelinessProbeS * 1000) };
+    return administer(o, "reading the schema group's status", async () => {
+      const group = await store.readGroup();
+      if (!group) throw new SnowfallError("SCHEMA_GROUP_NOT_FOUND", `schema group ${JSON.stringify(store.schemaGroupName)} does not exist in this Redis: create it first (RedisSyncer.createSchemaGroup)`);
+      return { ...group, live: await store.liveSlots(readClock(o.clock) - 2 * group.livelinessProbeS * 1000) };
+    });
   }
 
   /** Deletes a group's keys. */
   static async dropSchemaGroup(options) {
-    await storeOf(read(options)).drop();
+    const o = read(options, TARGET_KEYS);
+    const store = storeOf(o);
+    await administer(o, "dropping the schema group", () => store.drop());
   }
 }

@@ -5,41 +5,13 @@
 // saved window's end and stop there, and the generator must recover when the path heals.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import net from "node:net";
 import pg from "pg";
 import { postgresUrl } from "./helpers/servers.mjs";
+import { proxy } from "./helpers/blackhole.mjs";
 import { uniqueGroup } from "./helpers/databases.mjs";
 import { sf } from "./helpers/package.mjs";
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** A TCP proxy to `target`; `blackhole(true)` stops forwarding in both directions (bytes wait). */
-function proxy(target) {
-  const pairs = new Set();
-  let holes = false;
-  const server = net.createServer((client) => {
-    const upstream = net.connect(target.port, target.host);
-    const pair = { client, upstream };
-    pairs.add(pair);
-    const pipe = (from, to) => from.on("data", (chunk) => { if (!to.write(chunk)) from.pause(); to.once("drain", () => { if (!holes) from.resume(); }); });
-    pipe(client, upstream);
-    pipe(upstream, client);
-    if (holes) { client.pause(); upstream.pause(); }
-    const close = () => { client.destroy(); upstream.destroy(); pairs.delete(pair); };
-    client.on("error", close).on("close", close);
-    upstream.on("error", close).on("close", close);
-  });
-  return {
-    listen: () => new Promise((r) => server.listen(0, "127.0.0.1", () => r(server.address().port))),
-    blackhole(on) {
-      holes = on;
-      for (const { client, upstream } of pairs) {
-        if (on) { client.pause(); upstream.pause(); } else { client.resume(); upstream.resume(); }
-      }
-    },
-    close: () => { for (const { client, upstream } of pairs) { client.destroy(); upstream.destroy(); } server.close(); },
-  };
-}
 
 let hole, pool, direct, schemaGroupName;
 before(async () => {
@@ -116,4 +88,29 @@ test("PostgreSQL blackholed: ready(), close() and create() settle within their b
   assert.ok(took < storeTimeoutMs + 300, `close() settled after ${took} ms`);
   assert.throws(() => gen.getGuid(), { code: "GENERATOR_CLOSED" });
   hole.blackhole(false);
+});
+
+test("PostgreSQL blackholed: createSchemaGroup, status and dropSchemaGroup settle with STORE_TIMEOUT within storeTimeoutMs", { timeout: 60_000 }, async () => {
+  const database = sf.fromPg(pool);
+  const other = uniqueGroup("holeadm");
+  hole.blackhole(true);
+  try {
+    for (const [what, call] of [
+      ["createSchemaGroup", () => sf.DatabaseSyncer.createSchemaGroup({ schemaGroupName: other, database, storeTimeoutMs: 400 })],
+      ["status", () => sf.DatabaseSyncer.status({ schemaGroupName, database, storeTimeoutMs: 400 })],
+      ["dropSchemaGroup", () => sf.DatabaseSyncer.dropSchemaGroup({ schemaGroupName: other, database, storeTimeoutMs: 400 })],
+    ]) {
+      const t0 = Date.now();
+      await assert.rejects(call(), (e) => e instanceof sf.SnowfallError && e.code === "STORE_TIMEOUT" && /storeTimeoutMs/.test(e.message), what);
+      const took = Date.now() - t0;
+      assert.ok(took >= 390 && took < 1400, `${what} settled after ${took} ms`);
+    }
+    await assert.rejects(sf.DatabaseSyncer.status({ schemaGroupName, database, storeTimeoutMs: 0 }), { code: "OUT_OF_RANGE" });
+  } finally {
+    hole.blackhole(false);
+  }
+  // Healed: the same calls answer (the abandoned ones may have landed late: status still works).
+  const status = await sf.DatabaseSyncer.status({ schemaGroupName, database, storeTimeoutMs: 10_000 });
+  assert.equal(status.slotCount, 4096);
+  await sf.DatabaseSyncer.dropSchemaGroup({ schemaGroupName: other, database: sf.fromPg(direct) }).catch(() => {});
 });

@@ -11,6 +11,7 @@ import { promisify } from "node:util";
 import Redis from "ioredis";
 import { createClient } from "redis";
 import { redisUrl } from "./helpers/servers.mjs";
+import { proxy } from "./helpers/blackhole.mjs";
 import { uniqueGroup } from "./helpers/databases.mjs";
 import { sf } from "./helpers/package.mjs";
 import { installedPackage } from "../runtimes/pack.mjs";
@@ -63,6 +64,37 @@ for (const client of ["ioredis", "node-redis"]) {
 test("RedisSyncer: a missing group, a wrong client", async () => {
   await assert.rejects(sf.Snowfall.create({ syncer: sf.RedisSyncer, redis: ioredis, schemaGroupName: uniqueGroup("none") }), { code: "SCHEMA_GROUP_NOT_FOUND" });
   await assert.rejects(sf.Snowfall.create({ syncer: sf.RedisSyncer, redis: {}, schemaGroupName: "x" }), (e) => e.code === "INVALID_TYPE" && /ioredis/.test(e.message));
+});
+
+test("Redis blackholed: createSchemaGroup, status and dropSchemaGroup settle with STORE_TIMEOUT within storeTimeoutMs", { timeout: 60_000 }, async () => {
+  const url = new URL(redisUrl());
+  const hole = proxy({ host: url.hostname, port: Number(url.port) });
+  url.host = `127.0.0.1:${await hole.listen()}`;
+  const redis = new Redis(url.toString(), { maxRetriesPerRequest: null, enableOfflineQueue: true });
+  const name = uniqueGroup("holeadm");
+  try {
+    await sf.RedisSyncer.createSchemaGroup({ redis, schemaGroupName: name });
+    hole.blackhole(true);
+    for (const [what, call] of [
+      ["createSchemaGroup", () => sf.RedisSyncer.createSchemaGroup({ redis, schemaGroupName: uniqueGroup("holeadm"), storeTimeoutMs: 400 })],
+      ["status", () => sf.RedisSyncer.status({ redis, schemaGroupName: name, storeTimeoutMs: 400 })],
+      ["dropSchemaGroup", () => sf.RedisSyncer.dropSchemaGroup({ redis, schemaGroupName: name, storeTimeoutMs: 400 })],
+    ]) {
+      const t0 = Date.now();
+      await assert.rejects(call(), (e) => e instanceof sf.SnowfallError && e.code === "STORE_TIMEOUT", what);
+      const took = Date.now() - t0;
+      assert.ok(took >= 390 && took < 1400, `${what} settled after ${took} ms`);
+    }
+    hole.blackhole(false);
+    const status = await sf.RedisSyncer.status({ redis, schemaGroupName: name, storeTimeoutMs: 10_000 }).catch((e) => e);
+    // The abandoned drop may have landed once the path healed: either answer is an answer.
+    assert.ok(status.code === "SCHEMA_GROUP_NOT_FOUND" || status.livelinessProbeS === 5, String(status));
+  } finally {
+    hole.blackhole(false);
+    await sf.RedisSyncer.dropSchemaGroup({ redis: ioredis, schemaGroupName: name }).catch(() => {});
+    redis.disconnect();
+    hole.close();
+  }
 });
 
 test("contention on Redis: 8 processes x 64 claimers at once, all distinct", { timeout: 120_000 }, async () => {
