@@ -366,11 +366,11 @@ export class DurableObjectSyncer {
   /** The store of a group (for `Snowfall.create({ store })` and `checkStore`). */
   static store(namespace: DurableObjectNamespaceLike, schemaGroupName?: string, options?: { createIfMissing?: boolean | GroupSettings }): DurableObjectStore;
   /** Creates the group in its object (4096 free slots); resolves its settings. */
-  static createSchemaGroup(options: Omit<DurableObjectGroupOptions, keyof SessionOptions> & GroupSettings & { schemaGroupName?: string; ifNotExists?: boolean; clock?: () => number }): Promise<StoreGroup>;
+  static createSchemaGroup(options: Omit<DurableObjectGroupOptions, keyof SessionOptions> & GroupSettings & { schemaGroupName?: string; ifNotExists?: boolean; clock?: () => number; storeTimeoutMs?: number }): Promise<StoreGroup>;
   /** Opens a lease session (what `Snowfall.create({ syncer: DurableObjectSyncer })` calls). */
   static open(options: DurableObjectGroupOptions): Promise<LeaseSession>;
   /** The group's settings and its live slots (renewed within two probes). */
-  static status(options: { namespace: DurableObjectNamespaceLike; schemaGroupName?: string; clock?: () => number }): Promise<StoreGroup & { schemaGroupName: string; live: (StoreSlot & { generatorId: number })[] }>;
+  static status(options: { namespace: DurableObjectNamespaceLike; schemaGroupName?: string; clock?: () => number; storeTimeoutMs?: number }): Promise<StoreGroup & { schemaGroupName: string; live: (StoreSlot & { generatorId: number })[] }>;
 }
 
 /**

@@ -13,7 +13,7 @@
 // operation (a compare-and-swap is one UPDATE) runs start to end with nothing in between.
 import { SnowfallError } from "../errors.js";
 import { readClock } from "../clock.js";
-import { openSession } from "../lease/session.js";
+import { administer, openSession } from "../lease/session.js";
 import { groupProperties } from "../database/syncer.js";
 import { readOptions } from "../check.js";
 import { validateGroupName } from "./sql.js";
@@ -214,8 +214,10 @@ export class DurableObjectSyncer {
 
   /** Creates the group in its object (4096 free slots); returns its properties. */
   static async createSchemaGroup(options) {
-    const o = readOptions(options, "options", [...STORE_KEYS, ...GROUP_KEYS, "ifNotExists"]);
-    return storeOf(o).createGroup(groupProperties(o), { ifNotExists: o.ifNotExists === true });
+    const o = readOptions(options, "options", [...STORE_KEYS, ...GROUP_KEYS, "ifNotExists", "storeTimeoutMs"]);
+    const store = storeOf(o);
+    const properties = groupProperties(o);
+    return administer(o, "creating the schema group", () => store.createGroup(properties, { ifNotExists: o.ifNotExists === true }));
   }
 
   /** Opens a lease session (what `Snowfall.create({ syncer: DurableObjectSyncer })` calls). */
@@ -226,11 +228,13 @@ export class DurableObjectSyncer {
 
   /** The group's properties and its live slots (renewed within two probes), for monitoring. */
   static async status(options) {
-    const o = readOptions(options, "options", ["namespace", "schemaGroupName", "clock"]);
+    const o = readOptions(options, "options", ["namespace", "schemaGroupName", "clock", "storeTimeoutMs"]);
     const store = storeOf(o);
-    const group = await store.readGroup();
-    if (group == null) fail("SCHEMA_GROUP_NOT_FOUND", `schema group ${JSON.stringify(store.schemaGroupName)} does not exist in its Durable Object: create it first (DurableObjectSyncer.createSchemaGroup, or createIfMissing)`);
-    const now = readClock(o.clock);
-    return { schemaGroupName: store.schemaGroupName, ...group, live: await store.liveSlots(now - 2 * group.livelinessProbeS * 1000) };
+    return administer(o, "reading the schema group's status", async () => {
+      const group = await store.readGroup();
+      if (group == null) fail("SCHEMA_GROUP_NOT_FOUND", `schema group ${JSON.stringify(store.schemaGroupName)} does not exist in its Durable Object: create it first (DurableObjectSyncer.createSchemaGroup, or createIfMissing)`);
+      const now = readClock(o.clock);
+      return { schemaGroupName: store.schemaGroupName, ...group, live: await store.liveSlots(now - 2 * group.livelinessProbeS * 1000) };
+    });
   }
 }
