@@ -60,10 +60,12 @@ export function lazyClass(name, { length, statics }, load) {
     }
     return real;
   };
+  // A class (not a function): strict and uncallable without `new` even in the CommonJS bundle.
   const stand = {
-    [name]: function (...args) {
-      if (new.target === undefined) throw new TypeError(`Class constructor ${name} cannot be invoked without 'new'`);
-      return Reflect.construct(resolve(), args, new.target);
+    [name]: class {
+      constructor(...args) {
+        return Reflect.construct(resolve(), args, new.target);
+      }
     },
   }[name];
   Object.defineProperty(stand, "length", { value: length });
