@@ -110,16 +110,35 @@ for (const [name, value] of Object.entries(createRequire(import.meta.url)(join(p
   }
 }
 
-// In the Node bundles, an import of a lazy file from anywhere else gets the stand-ins (tree-shaken:
-// only names something imports are made).
+// In the Node bundles, an import of a lazy file from anywhere else gets the stand-ins: plain
+// classes and functions (as cheap to evaluate at start as the real definitions), which call
+// js/database/lazy.js.
 const standIns = join(pkg, "database/lazy-exports.js");
+const identifier = (n) => {
+  if (!/^[A-Za-z_$][\w$]*$/.test(n)) throw new Error(`build: ${JSON.stringify(n)} is not a plain name: no stand-in can be written for it`);
+  return n;
+};
+const params = (n) => Array.from({ length: n }, (_, i) => `a${i}`).join(", ");
+const standIn = (name, s) => {
+  if (s.kind === undefined) return `export const ${name} = ${JSON.stringify(s.value)};`;
+  const q = JSON.stringify(name);
+  if (s.kind === "function") {
+    return `export const ${name} = { ${s.isAsync ? "async " : ""}${name}(${params(s.length)}) { return lazy.call(${q}, this, arguments); } }.${name};`;
+  }
+  return [
+    `export class ${name} {`,
+    `  constructor(${params(s.length)}) { return lazy.construct(${q}, arguments, new.target); }`,
+    `  static [Symbol.hasInstance](value) { return lazy.hasInstance(${q}, this, value); }`,
+    ...s.statics.map((m) => `  static ${m.isAsync ? "async " : ""}${identifier(m.name)}(${params(m.length)}) { return lazy.callStatic(${q}, ${JSON.stringify(m.name)}, this, arguments); }`),
+    "}",
+    `lazy.stand(${name});`,
+  ].join("\n");
+};
 const standInSource = () => [
-  `import { lazyFile, lazyClass, lazyFunction } from ${JSON.stringify(join(pkg, "database/lazy.js"))};`,
+  `import { lazyFile } from ${JSON.stringify(join(pkg, "database/lazy.js"))};`,
   ...[...coreUsed].map((f, i) => `import * as m${i} from ${JSON.stringify(join(pkg, f))};`),
-  `const load = lazyFile(${JSON.stringify(`./${DATABASE_CHUNK}`)}, { ${[...coreUsed].map((f, i) => `${JSON.stringify(f)}: m${i}`).join(", ")} }, import.meta.url);`,
-  ...Object.entries(shapes).map(([name, s]) => (s.kind === undefined
-    ? `export const ${name} = ${JSON.stringify(s.value)};`
-    : `export const ${name} = /* @__PURE__ */ ${s.kind === "class" ? "lazyClass" : "lazyFunction"}(${JSON.stringify(name)}, ${JSON.stringify(s)}, load);`)),
+  `const lazy = lazyFile(${JSON.stringify(`./${DATABASE_CHUNK}`)}, { ${[...coreUsed].map((f, i) => `${JSON.stringify(f)}: m${i}`).join(", ")} }, () => import.meta.url);`,
+  ...Object.entries(shapes).map(([name, s]) => standIn(identifier(name), s)),
 ].join("\n");
 const lazyDatabase = {
   name: "snowfall-lazy-database",

@@ -1,7 +1,8 @@
 // Node bundles only (scripts/build.mjs): the database code (js/database/*, js/stores/{sql,redis,
 // durable-object}.js) is not in node.mjs / node.cjs but in node-database.cjs, loaded on first use.
-// Every name the bundle imports from those files becomes a stand-in made here, with the name,
-// length and static methods of the real export (the build reads them from the real one); the
+// Every name the bundle imports from those files becomes a stand-in that the build writes out as
+// plain code (a class with the real one's constructor length and static methods, or a function of
+// the real one's length: the build reads them from the real exports), each calling in here. The
 // first call, `new` or static call loads the file, synchronously (require), and hands it this
 // bundle's own modules (one SnowfallError class, one wasm instance, one registry), so the code
 // that loads later is bound to the instance import and require share.
@@ -11,78 +12,57 @@ import { SnowfallError } from "../errors.js";
 const ordinaryHasInstance = Function.prototype[Symbol.hasInstance];
 
 /**
- * The loader of one lazily loaded file: `load()` returns its exports (loaded once).
+ * The stand-ins' side of one lazily loaded file.
  * @param {string} file the file next to the bundle, e.g. "./node-database.cjs"
  * @param {Record<string, object>} core this bundle's modules the file imports, by path
- * @param {string} url the bundle's own URL (import.meta.url)
- * @returns {() => Record<string, any>}
+ * @param {() => string} url the bundle's own URL (`() => import.meta.url`: import.meta is made on
+ *   first access, which costs a few tenths of a ms, so not at start)
  */
 export function lazyFile(file, core, url) {
   let exports;
-  return function load() {
+  const stands = new Map(); // name -> stand-in class
+  const linked = new Map(); // name -> real class
+  function load() {
     if (exports !== undefined) return exports;
     let bind;
     try {
       // process.getBuiltinModule (Node 20.16+, 22.3+, Bun, Deno) costs nothing until called.
       const nodeModule = typeof process.getBuiltinModule === "function" ? process.getBuiltinModule("node:module") : undefined;
-      bind = (nodeModule?.createRequire ?? createRequire)(url)(file);
+      bind = (nodeModule?.createRequire ?? createRequire)(url())(file);
     } catch (cause) {
       throw new SnowfallError("UNSUPPORTED_RUNTIME", `the package's database code (${file}, next to its Node entry) could not be loaded: ${cause?.message ?? cause}`, { cause });
     }
     exports = bind(core);
     return exports;
-  };
-}
-
-/** A stand-in function: calls the real one (an async one rejects if the file cannot load). */
-export function lazyFunction(name, { length, isAsync }, load) {
-  const stub = isAsync
-    ? { async [name](...args) { return Reflect.apply(load()[name], this, args); } }[name]
-    : { [name](...args) { return Reflect.apply(load()[name], this, args); } }[name];
-  Object.defineProperty(stub, "length", { value: length });
-  return stub;
-}
-
-/**
- * A stand-in class. `new` constructs the real class with this one as new.target, and its prototype
- * then inherits the real one's, so instances (a subclass's too) have the real fields and methods
- * and are instances of both. Static methods are there from the start, and call the real ones.
- * Instances the real code makes itself count as instances of the stand-in as well.
- */
-export function lazyClass(name, { length, statics }, load) {
-  let real;
-  const resolve = () => {
-    if (real === undefined) {
-      const r = load()[name];
+  }
+  // The real class behind a stand-in. On first use the stand-in's prototype comes to inherit the
+  // real one's, so instances made through it (a subclass's too) have the real fields and methods.
+  // (Stand-ins are named, not referenced, in their own bodies: esbuild renames a class that refers
+  // to itself, and its `name` with it.)
+  function real(name) {
+    let r = linked.get(name);
+    if (r === undefined) {
+      r = load()[name];
+      const stand = stands.get(name);
       Object.setPrototypeOf(stand.prototype, r.prototype);
       Object.setPrototypeOf(stand, r);
-      real = r;
+      linked.set(name, r);
     }
-    return real;
-  };
-  // A class (not a function): strict and uncallable without `new` even in the CommonJS bundle.
-  const stand = {
-    [name]: class {
-      constructor(...args) {
-        return Reflect.construct(resolve(), args, new.target);
-      }
-    },
-  }[name];
-  Object.defineProperty(stand, "length", { value: length });
-  Object.defineProperty(stand, Symbol.hasInstance, {
-    configurable: true,
-    value: function hasInstance(value) {
-      if (Reflect.apply(ordinaryHasInstance, this, [value])) return true;
-      return this === stand && real !== undefined && value instanceof real;
-    },
-  });
-  for (const s of statics) {
-    const self = (that) => (that === stand ? resolve() : that);
-    const method = s.isAsync
-      ? { async [s.name](...args) { return Reflect.apply(resolve()[s.name], self(this), args); } }[s.name]
-      : { [s.name](...args) { return Reflect.apply(resolve()[s.name], self(this), args); } }[s.name];
-    Object.defineProperty(method, "length", { value: s.length });
-    Object.defineProperty(stand, s.name, { configurable: true, writable: true, value: method });
+    return r;
   }
-  return stand;
+  return {
+    /** Registers a stand-in class (right after its definition). */
+    stand: (stand) => { stands.set(stand.name, stand); },
+    /** A stand-in function's call. */
+    call: (name, that, args) => Reflect.apply(load()[name], that, args),
+    /** `new` on a stand-in class (or a subclass of it): the real constructor, new.target kept. */
+    construct: (name, args, newTarget) => Reflect.construct(real(name), args, newTarget),
+    /** A static method of a stand-in class: the real one, on the real class (or a subclass). */
+    callStatic: (name, key, that, args) => {
+      const r = real(name);
+      return Reflect.apply(r[key], that === stands.get(name) ? r : that, args);
+    },
+    /** instanceof: what the stand-in made, and what the real class made itself. */
+    hasInstance: (name, that, value) => Reflect.apply(ordinaryHasInstance, that, [value]) || (that === stands.get(name) && linked.has(name) && value instanceof linked.get(name)),
+  };
 }
