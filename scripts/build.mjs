@@ -153,7 +153,7 @@ const lazyDatabase = {
 const bundle = (format, entry, out) => esbuild.build({
   ...common, format, loader: { ".wasm": "binary" },
   define: { __SNOWFALL_INSTANCE_KEY__: JSON.stringify(`${meta.name}@${meta.version}`), ...(format === "cjs" ? { "import.meta.url": "__snowfall_url" } : {}) },
-  ...(format === "cjs" ? { banner: { js: "const __snowfall_url = require(\"url\").pathToFileURL(__filename).href;" } } : {}),
+  ...(format === "cjs" ? { banner: { js: "const __snowfall_url = require(\"url\").pathToFileURL(__filename).href, __snowfall_require = require;" } } : {}),
   stdin: { contents: entry, resolveDir: pkg, sourcefile: "snowfall-node-entry.mjs" },
   outfile: out, plugins: [lazyDatabase],
 });
@@ -163,6 +163,21 @@ writeFileSync(join(pkg, "node.cjs"), readFileSync(join(pkg, "node.cjs"), "utf8")
 const names = Object.keys(createRequire(import.meta.url)(join(pkg, "node.cjs"))).sort();
 await bundle("esm", `import { shared } from "./node.mjs";\nexport const { ${names.join(", ")} } = shared;\n`, join(pkg, "node.bundle.mjs"));
 renameSync(join(pkg, "node.bundle.mjs"), join(pkg, "node.mjs"));
+// Node versions without the "module-sync" condition (18, 20 before 20.19, 22 before 22.12) may lack
+// process.getBuiltinModule too: their import gets legacy/node.mjs (the exports map), which is
+// node.mjs plus the createRequire that node.mjs then loads node-database.cjs with
+// (js/database/lazy.js). Named node.mjs, in a folder, so that its types are node.d.mts too.
+mkdirSync(join(pkg, "legacy"));
+writeFileSync(join(pkg, "legacy/node.mjs"), [
+  "// The Node entry for Node versions without process.getBuiltinModule: ../node.mjs, and node:module's",
+  "// createRequire for loading node-database.cjs on first use (../node.mjs does not import node:module).",
+  'import { createRequire } from "node:module";',
+  'export * from "../node.mjs";',
+  "",
+  `Object.defineProperty(globalThis, Symbol.for(${JSON.stringify(`${meta.name}@${meta.version}/createRequire`)}), { value: createRequire, configurable: true });`,
+  "",
+].join("\n"));
+writeFileSync(join(pkg, "legacy/node.d.mts"), '// Types of legacy/node.mjs: those of ../node.mjs.\nexport * from "../node.mjs";\n');
 rmSync(join(pkg, "snowfall_wasm_bg.wasm.js"), { force: true });
 rmSync(join(pkg, "database/lazy.js")); // bundled into node.mjs / node.cjs; no other entry uses it
 
@@ -202,7 +217,9 @@ const published = {
       worker: "./browser.mjs",
       // Deno's import: the wasm by `import source` (no --allow-read); its require() takes node.cjs.
       deno: { import: "./deno.mjs", require: "./node.cjs" },
-      node: { import: "./node.mjs", require: "./node.cjs" },
+      // "module-sync" (Node 20.19+, 22.12+) implies process.getBuiltinModule, which node.mjs loads
+      // its database code with; older Node (and Bun, bundlers, TypeScript) take legacy/node.mjs.
+      node: { require: "./node.cjs", "module-sync": "./node.mjs", import: "./legacy/node.mjs" },
       default: { types: "./default.d.mts", default: "./browser.mjs" },
     },
     // The browser entry without top-level await (service workers, SharedWorkers): `await init()`.

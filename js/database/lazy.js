@@ -6,10 +6,24 @@
 // first call, `new` or static call loads the file, synchronously (require), and hands it this
 // bundle's own modules (one SnowfallError class, one wasm instance, one registry), so the code
 // that loads later is bound to the instance import and require share.
-import { createRequire } from "node:module";
 import { SnowfallError } from "../errors.js";
 
 const ordinaryHasInstance = Function.prototype[Symbol.hasInstance];
+
+/**
+ * A require() for files next to the bundle, found without importing node:module at start (a static
+ * import of it costs the ESM entry about half a millisecond): node.cjs has its own (the build's
+ * banner names it __snowfall_require), node.mjs takes process.getBuiltinModule (Node 20.16+ and
+ * 22.3+, Bun, Deno), and on older Node the ESM entry is legacy/node.mjs, which imports node:module
+ * and leaves its createRequire under a versioned globalThis key before any of this runs.
+ */
+function requireHere(url) {
+  if (typeof __snowfall_require === "function") return __snowfall_require;
+  const nodeModule = typeof process.getBuiltinModule === "function" ? process.getBuiltinModule("node:module") : undefined;
+  const createRequire = nodeModule?.createRequire ?? globalThis[Symbol.for(`${__SNOWFALL_INSTANCE_KEY__}/createRequire`)];
+  if (typeof createRequire !== "function") throw new Error("neither process.getBuiltinModule nor the createRequire of legacy/node.mjs is there");
+  return createRequire(url());
+}
 
 /**
  * The stand-ins' side of one lazily loaded file.
@@ -26,9 +40,7 @@ export function lazyFile(file, core, url) {
     if (exports !== undefined) return exports;
     let bind;
     try {
-      // process.getBuiltinModule (Node 20.16+, 22.3+, Bun, Deno) costs nothing until called.
-      const nodeModule = typeof process.getBuiltinModule === "function" ? process.getBuiltinModule("node:module") : undefined;
-      bind = (nodeModule?.createRequire ?? createRequire)(url())(file);
+      bind = requireHere(url)(file);
     } catch (cause) {
       throw new SnowfallError("UNSUPPORTED_RUNTIME", `the package's database code (${file}, next to its Node entry) could not be loaded: ${cause?.message ?? cause}`, { cause });
     }

@@ -61,6 +61,23 @@ describe("Node: the database code loads on first use (installed package)", { tim
     assert.equal(r.sql, true, "schemaGroupSql() through the lazy file gave no manifest table");
   });
 
+  test("Node without process.getBuiltinModule: legacy/node.mjs (the import target there) loads the database code; node.mjs alone says why not", async () => {
+    const r = await node("lazy-legacy.mjs", `
+      delete process.getBuiltinModule; // as on Node 18, 20 before 20.16, 22 before 22.3
+      const legacy = await import(${JSON.stringify(pathToFileURL(path.join(pkg.packageDir, "legacy/node.mjs")).href)});
+      const sql = legacy.schemaGroupSql({ dialect: "postgres", schemaGroupName: "old" });
+      console.log(JSON.stringify({ target: ${JSON.stringify(pkg.packageJson.exports["."].node.import)}, sql: sql.includes("snowfall_old_manifest") }));`);
+    assert.equal(r.target, "./legacy/node.mjs", "the node import condition (Node without module-sync) must name legacy/node.mjs");
+    assert.equal(r.sql, true, "legacy/node.mjs did not load the database code without process.getBuiltinModule");
+    const bare = await node("lazy-bare.mjs", `
+      delete process.getBuiltinModule;
+      const m = await import(${JSON.stringify(pathToFileURL(path.join(pkg.packageDir, "node.mjs")).href)});
+      let err;
+      try { m.fromPg({}); } catch (e) { err = [e.code, e instanceof m.SnowfallError]; }
+      console.log(JSON.stringify({ err }));`);
+    assert.deepEqual(bare.err, ["UNSUPPORTED_RUNTIME", true]);
+  });
+
   test("the stand-ins have the real exports' names, lengths and static methods (before they load)", async () => {
     // The real exports: the unbundled ESM files the package ships for the other runtimes (api.js).
     const r = await node("lazy-shape.mjs", `
