@@ -70,6 +70,15 @@ function checkCount(count) {
  * const id = gen.getGuid();              // 133494887688437760n
  * gen.close();
  */
+/**
+ * The class `Snowfall.create` makes: the one it was called on if that is Snowfall or a subclass
+ * (an entry may export one: js/init.mjs), else Snowfall. Outside the class body, so that bundlers
+ * keep the class's name ("Snowfall", not a renamed inner binding such as "_Snowfall").
+ */
+function madeBy(C) {
+  return typeof C === "function" && (C === Snowfall || C.prototype instanceof Snowfall) ? C : Snowfall;
+}
+
 export class Snowfall {
   /** @type {Generator} */ #core;
   /** @type {LeaseKeeper | undefined} */ #keeper;
@@ -121,7 +130,7 @@ export class Snowfall {
     if (opts.store !== undefined) {
       session = await openSession(opts.store, opts); // a custom store (docs/PROTOCOL.md)
     } else if (syncer === SimpleSyncer) {
-      return typeof this === "function" && this.prototype instanceof Snowfall ? new this(opts) : new Snowfall(opts);
+      return new (madeBy(this))(opts);
     } else {
       let open;
       try {
@@ -148,7 +157,7 @@ export class Snowfall {
     }
     // An entry may export a subclass (js/init.mjs): make one of it. A syncer may want the
     // generator (BrowserSyncer closes it on pagehide).
-    const Made = typeof this === "function" && (this === Snowfall || this.prototype instanceof Snowfall) ? this : Snowfall;
+    const Made = madeBy(this);
     const generator = new Made(fromParts, { core, keeper, clock: opts.clock });
     session.attach?.(generator);
     return generator;

@@ -42,6 +42,7 @@ const CHECK = `
     unique, increasing, t: d.timestamp.getTime(), before, after,
     generatorIdMatches: d.generatorId === heldId && gen.generatorId === undefined,
     errIsSnowfallError: err instanceof SnowfallError, errCode: err && err.code,
+    names: [Snowfall.name, gen.constructor.name, SimpleSyncer.name, SnowfallError.name],
   }));
 `;
 
@@ -54,6 +55,8 @@ function checkResult(r, what) {
   assert.equal(r.generatorIdMatches, true, `${what}: decodeGuid generatorId = gen.generatorId`);
   assert.equal(r.errIsSnowfallError, true, `${what}: unknown schema group throws a SnowfallError`);
   assert.equal(typeof r.errCode, "string", `${what}: SnowfallError.code`);
+  // A bundler renames a class that refers to itself (esbuild: "_Snowfall"); users see the name.
+  assert.deepEqual(r.names, ["Snowfall", "Snowfall", "SimpleSyncer", "SnowfallError"], `${what}: class names`);
 }
 
 describe("Node (installed package)", { timeout: 180_000 }, () => {
