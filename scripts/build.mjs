@@ -153,7 +153,7 @@ const lazyDatabase = {
 const bundle = (format, entry, out) => esbuild.build({
   ...common, format, loader: { ".wasm": "binary" },
   define: { __SNOWFALL_INSTANCE_KEY__: JSON.stringify(`${meta.name}@${meta.version}`), ...(format === "cjs" ? { "import.meta.url": "__snowfall_url" } : {}) },
-  ...(format === "cjs" ? { banner: { js: "const __snowfall_url = require(\"url\").pathToFileURL(__filename).href, __snowfall_require = require;" } } : {}),
+  ...(format === "cjs" ? { banner: { js: "\"use strict\"; // ES module sources: strict in node.cjs too, as in node.mjs\nconst __snowfall_url = require(\"url\").pathToFileURL(__filename).href, __snowfall_require = require;" } } : {}),
   stdin: { contents: entry, resolveDir: pkg, sourcefile: "snowfall-node-entry.mjs" },
   outfile: out, plugins: [lazyDatabase],
 });

@@ -2,7 +2,7 @@
 // entries, each loaded in a fresh Node process inside the consumer project, as a user would.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { before, describe, test } from "node:test";
 import { promisify } from "node:util";
@@ -68,6 +68,8 @@ describe("Node (installed package)", { timeout: 180_000 }, () => {
     for (const f of ["package.json", "snowfall_wasm_bg.wasm", "workerd.mjs", "browser.mjs", "node.mjs", "node.cjs", "index.d.ts"]) {
       assert.ok(existsSync(path.join(pkg.packageDir, f)), `the installed package lacks ${f}`);
     }
+    // Bundled from ES modules (strict): node.cjs must run strict as well, or it behaves unlike node.mjs.
+    assert.match(readFileSync(path.join(pkg.packageDir, "node.cjs"), "utf8"), /^"use strict";/);
   });
 
   test("every file package.json points at (main, module, types, bin, exports) is in the tarball", () => {
