@@ -218,9 +218,8 @@ const published = {
       // Deno's import: the wasm by `import source` (no --allow-read); its require() takes node.cjs.
       deno: { import: "./deno.mjs", require: "./node.cjs" },
       // "module-sync" (Node 20.19+, 22.12+) implies process.getBuiltinModule, which node.mjs loads
-      // its database code with, and so does Bun (1.1+); older Node (and bundlers, TypeScript)
-      // take legacy/node.mjs.
-      node: { require: "./node.cjs", "module-sync": "./node.mjs", bun: "./node.mjs", import: "./legacy/node.mjs" },
+      // its database code with; older Node (and Bun, bundlers, TypeScript) take legacy/node.mjs.
+      node: { require: "./node.cjs", "module-sync": "./node.mjs", import: "./legacy/node.mjs" },
       default: { types: "./default.d.mts", default: "./browser.mjs" },
     },
     // The browser entry without top-level await (service workers, SharedWorkers): `await init()`.
