@@ -6,9 +6,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 
-// Deno's import entry needs no read permission; everywhere else the Node entry (legacy/node.mjs:
-// node.mjs plus what loads its database code on Node without process.getBuiltinModule).
-const sf = await import(typeof Deno === "object" ? "./deno.mjs" : "./legacy/node.mjs");
+// Deno's import entry needs no read permission; everywhere else the Node entry.
+const sf = await import(typeof Deno === "object" ? "./deno.mjs" : "./node.mjs");
 const { DatabaseSyncer, SimpleSyncer, Snowfall, SnowfallError, decodeGuid, guidLimits, fromBetterSqlite3, fromBunSqlite, fromMysql2, fromNodeSqlite, fromPg, schemaGroupSql } = sf;
 
 const DEFAULT_SQLITE = "sqlite:./snowfall.db";

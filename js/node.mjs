@@ -1,9 +1,7 @@
 // Node entry (Bun too). The build bundles it, the wasm bytes embedded (no file read at start), into
 // both node.cjs and node.mjs. Whichever of the two loads first instantiates the wasm and keeps its
 // exports under a versioned globalThis key; the other hands out those same objects, so import and
-// require share one instance (one registry, one SnowfallError class). The database code is not in
-// either bundle: the build puts it in node-database.cjs, which the first use of a database, Redis
-// or Durable Object export loads, bound to this shared instance (js/database/lazy.js).
+// require share one instance (one registry, one SnowfallError class).
 import wasmBytes from "./snowfall_wasm_bg.wasm";
 import { initSync } from "./snowfall_wasm.js";
 import { setWasmMemory } from "./wasm-memory.js";
