@@ -113,6 +113,9 @@ describe("Node 22, Deno 2, Bun 1 (installed package)", { skip, timeout: 280_000 
     test(`${runtime}: import "snowfall-wasm"${runtime === "Deno 2" ? " with no permissions" : ""}, 100k ids`, async () => {
       const r = await runIn(runtime, "ids.mjs", `import { Snowfall, decodeGuid } from "snowfall-wasm";\n${IDS}`);
       assertIds(r, runtime);
+      // The entry each picks: Deno its own (the .wasm by import source), Node 22 and Bun node.mjs.
+      const { resolved } = await runIn(runtime, "resolve.mjs", `console.log(JSON.stringify({ resolved: import.meta.resolve("snowfall-wasm") }));`);
+      assert.ok(resolved.endsWith(runtime === "Deno 2" ? "/snowfall-wasm/deno.mjs" : "/snowfall-wasm/node.mjs"), `${runtime} imports ${resolved}`);
     });
 
     test(`${runtime}: require("snowfall-wasm"), 100k ids${runtime === "Deno 2" ? " (Deno's require reads the .wasm file: --allow-read)" : ""}`, async () => {

@@ -1,0 +1,71 @@
+// A Node service bundled into one file (esbuild --platform=node, as for a Lambda or a container
+// image), ESM and CommonJS, with pg bundled in: the output is copied to a directory with no
+// node_modules and run there. Everything the package needs at run time must be inside the bundle
+// (no file loaded next to the package's entry at run time: a lazily required database chunk broke
+// this once, before it reached main), and DatabaseSyncer leases an id on the loopback PostgreSQL.
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { copyFileSync, readdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { describe, test } from "node:test";
+import { promisify } from "node:util";
+import { installedPackage, makeTempDir, repoBin, repoRoot } from "./pack.mjs";
+import { postgresUrl } from "../js/helpers/servers.mjs";
+
+const run = promisify(execFile);
+const dev = JSON.parse((await import("node:fs")).readFileSync(path.join(repoRoot, "package.json"), "utf8")).devDependencies;
+
+const APP = (importLine) => `${importLine}
+const pool = new pg.Pool({ connectionString: process.env.PG_URL, max: 2 });
+(async () => {
+  const group = process.env.GROUP;
+  await DatabaseSyncer.createSchemaGroup({ database: fromPg(pool), schemaGroupName: group });
+  const gen = await Snowfall.create({ syncer: DatabaseSyncer, database: fromPg(pool), schemaGroupName: group });
+  const ids = gen.getGuids(1000);
+  const generatorId = gen.generatorId;
+  await gen.close();
+  await DatabaseSyncer.dropSchemaGroup({ database: fromPg(pool), schemaGroupName: group });
+  await pool.end();
+  let refused;
+  try { fromPg({}); } catch (e) { refused = [e instanceof SnowfallError, e.code]; }
+  const local = new Snowfall();
+  console.log(JSON.stringify({
+    generatorId, unique: new Set(ids).size, carries: Number(ids[0] & 4095n) === generatorId,
+    sql: schemaGroupSql({ dialect: "postgres", schemaGroupName: "orders" }).includes("snowfall_orders_manifest"),
+    refused, local: typeof local.getGuid(),
+  }));
+})().catch((e) => { console.error(e); process.exit(1); });
+`;
+
+describe("a Node service bundled with esbuild (platform node) runs without node_modules", { timeout: 240_000 }, () => {
+  for (const format of ["esm", "cjs"]) {
+    test(`${format}: ids, DatabaseSyncer on PostgreSQL, schemaGroupSql, SnowfallError, all from the one bundled file`, async () => {
+      const pgUrl = postgresUrl();
+      const { projectDir } = await installedPackage({ extraPackages: [`pg@${dev.pg}`] });
+      const src = path.join(projectDir, `service-${format}.${format === "esm" ? "mjs" : "cjs"}`);
+      writeFileSync(src, APP(format === "esm"
+        ? 'import pg from "pg";\nimport { Snowfall, SnowfallError, DatabaseSyncer, fromPg, schemaGroupSql } from "snowfall-wasm";'
+        : 'const pg = require("pg");\nconst { Snowfall, SnowfallError, DatabaseSyncer, fromPg, schemaGroupSql } = require("snowfall-wasm");'));
+      const outDir = makeTempDir(`snowfall-bundled-${format}-`);
+      const out = path.join(outDir, `service.${format === "esm" ? "mjs" : "cjs"}`);
+      // ESM output: pg is CommonJS and require()s Node's built-ins, so the bundle gets the usual
+      // createRequire banner (esbuild's own advice); the package itself needs none.
+      const banner = format === "esm" ? ['--banner:js=import { createRequire as __cr } from "node:module"; const require = __cr(import.meta.url);'] : [];
+      await run(repoBin("esbuild"), [src, "--bundle", "--platform=node", `--format=${format}`, "--external:pg-native", "--log-level=error", ...banner, `--outfile=${out}`], { cwd: projectDir });
+      // Only the bundle travels: a directory of its own, nothing else in it.
+      const runDir = makeTempDir(`snowfall-bundled-run-${format}-`);
+      copyFileSync(out, path.join(runDir, path.basename(out)));
+      assert.deepEqual(readdirSync(runDir), [path.basename(out)]);
+      const group = `bundled_${format}_${process.pid}`;
+      const { stdout } = await run(process.execPath, [path.basename(out)], { cwd: runDir, timeout: 60_000, env: { ...process.env, PG_URL: pgUrl, GROUP: group } })
+        .catch((e) => assert.fail(`the bundled service failed (exit ${e.code}):\n${e.stdout}\n${e.stderr}`));
+      const r = JSON.parse(stdout.trim().split("\n").pop());
+      assert.ok(Number.isInteger(r.generatorId), stdout);
+      assert.equal(r.unique, 1000);
+      assert.equal(r.carries, true, "the ids carry the leased generator id");
+      assert.equal(r.sql, true, "schemaGroupSql from the bundle");
+      assert.deepEqual(r.refused, [true, "INVALID_TYPE"]);
+      assert.equal(r.local, "bigint");
+    });
+  }
+});
