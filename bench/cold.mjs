@@ -6,11 +6,14 @@
 //                                     (empty ESM package, createRequire, node:fs + read the .wasm,
 //                                     compile + instantiate it), then this package (import only,
 //                                     import + first id, require + first id) and the peers
+//   node bench/cold.mjs [samples] --before <dir>
+//                                     adds the same three rows for another built package (e.g. a
+//                                     copy of main's pkg/), in the same paired samples: before/after
 // bench/bench.mjs uses measureCold() for its cold-start table. Needs pkg/ (npm run build).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -49,6 +52,7 @@ export function measureCold(contenders, samples) {
       // paired ratios to @sapphire/snowflake: the whole process (spawn to exit), and import + first id
       wallRatio: xs[0].base ? median(xs.map((x) => x.wallMs / x.base.wallMs)) : NaN,
       totalRatio: xs[0].base ? median(xs.map((x) => x.totalMs / x.base.totalMs)) : NaN,
+      samples: xs, // per sample, for other paired ratios (--before)
     });
   }
   return out;
@@ -94,15 +98,36 @@ export function coldTable(cold) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const samples = +(process.argv[2] ?? 21);
+  const args = process.argv.slice(2);
+  const at = args.indexOf('--before');
+  const before = at >= 0 ? args.splice(at, 2)[1] : undefined;
+  if (at >= 0 && !before) throw new Error('--before needs the directory of a built package');
+  const samples = +(args[0] ?? 21);
   const pkg = join(ROOT, 'pkg');
   const { list, cleanup } = coldContenders({
     esmUrl: pathToFileURL(join(pkg, 'node.mjs')).href, cjsPath: join(pkg, 'node.cjs'), wasmPath: join(pkg, 'snowfall_wasm_bg.wasm'),
   }, { floors: true });
+  if (before) {
+    const dir = resolve(before);
+    const at = list.findIndex((c) => c.name === 'nodejs-snowflake');
+    list.splice(at, 0,
+      { name: 'snowfall-wasm (import only, before)', child: 'snowfall-wasm (import only)', entry: pathToFileURL(join(dir, 'node.mjs')).href },
+      { name: 'snowfall-wasm (before)', child: 'snowfall-wasm', entry: pathToFileURL(join(dir, 'node.mjs')).href },
+      { name: 'snowfall-wasm (require, before)', child: 'snowfall-wasm (require)', entry: join(dir, 'node.cjs') });
+  }
   try {
     const cold = measureCold(list, samples);
     console.log(`Cold start, ${samples} paired samples (medians), Node ${process.version}, ${new Date().toISOString()}\n`);
     console.log(coldTable(cold).join('\n'));
+    if (before) {
+      // after ÷ before, paired per sample like the ratios to @sapphire/snowflake
+      const ratio = (a, b, k) => median(cold.get(a).samples.map((x, i) => x[k] / cold.get(b).samples[i][k]));
+      console.log(`\nThis pkg/ ÷ ${before} (paired medians): import + first id / whole process`);
+      for (const n of ['snowfall-wasm (import only)', 'snowfall-wasm', 'snowfall-wasm (require)']) {
+        const b = n === 'snowfall-wasm' ? 'snowfall-wasm (before)' : n.replace(')', ', before)');
+        console.log(`  ${n}: ${fx(ratio(n, b, 'totalMs'))} / ${fx(ratio(n, b, 'wallMs'))}`);
+      }
+    }
   } finally {
     cleanup();
   }
