@@ -6,7 +6,9 @@
 // package from the registry) bundles the default entry for the `web` target (a page) and the
 // `webworker` target (a worker: the `worker` condition must pick the browser entry, not workerd's);
 // Vite 8.3.8 builds a page (the default entry) with a module worker (snowfall-wasm/init, no
-// configuration: Vite's default iife worker format cannot hold a top-level await).
+// configuration: Vite's default iife worker format cannot hold a top-level await); Rollup 4.68.8
+// with @rollup/plugin-node-resolve 16.0.3 (`browser: true`) bundles the default entry, the .wasm
+// copied next to the output as for esbuild (README's recipe).
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
@@ -113,13 +115,13 @@ function checkIds(r, what) {
   assert.ok(Math.abs(r.now - r.t) < 2000, `${what}: ids decode to now`);
 }
 
-describe("browser bundles (esbuild esm and iife, webpack 5 web and webworker, Vite 8 build and dev server with a worker; headless Chromium)", { timeout: 240_000 }, () => {
+describe("browser bundles (esbuild esm and iife, webpack 5 web and webworker, Vite 8 build and dev server with a worker, Rollup 4; headless Chromium)", { timeout: 240_000 }, () => {
   let context, srv, dir;
   const figures = {};
 
   before(async () => {
     assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run scripts/setup.sh --tests`);
-    ({ projectDir: dir } = await installedPackage({ extraPackages: ["webpack@5.112", "vite@8.3.8"] }));
+    ({ projectDir: dir } = await installedPackage({ extraPackages: ["webpack@5.112", "vite@8.3.8", "rollup@4.68.8", "@rollup/plugin-node-resolve@16.0.3"] }));
     const esbuild = repoBin("esbuild");
     const wasm = path.join(dir, "node_modules/snowfall-wasm/snowfall_wasm_bg.wasm");
     writeFileSync(path.join(dir, "esm-app.mjs"), ESM_APP);
@@ -144,6 +146,14 @@ describe("browser bundles (esbuild esm and iife, webpack 5 web and webworker, Vi
     writeFileSync(path.join(dir, "vite-app/worker.js"), VITE_WORKER);
     const vite = await import(pathToFileURL(createRequire(path.join(dir, "package.json")).resolve("vite")).href);
     await vite.build({ root: path.join(dir, "vite-app"), base: "/vite-app/dist/", logLevel: "error", build: { outDir: "dist", emptyOutDir: true } });
+    const projectRequire = createRequire(path.join(dir, "package.json"));
+    const { rollup } = await import(pathToFileURL(projectRequire.resolve("rollup")).href);
+    const { nodeResolve } = await import(pathToFileURL(projectRequire.resolve("@rollup/plugin-node-resolve")).href);
+    const rolled = await rollup({ input: path.join(dir, "esm-app.mjs"), plugins: [nodeResolve({ browser: true })], logLevel: "silent" });
+    await rolled.write({ dir: path.join(dir, "rollup"), format: "es", entryFileNames: "app.js" });
+    await rolled.close();
+    copyFileSync(wasm, path.join(dir, "rollup", "snowfall_wasm_bg.wasm"));
+    writeFileSync(path.join(dir, "rollup/index.html"), `<!doctype html><script type="module" src="./app.js"></script>`);
     writeFileSync(path.join(dir, "wp-web/index.html"), `<!doctype html><script src="./app.js"></script>`);
     for (const d of ["esm", "iife"]) copyFileSync(wasm, path.join(dir, d, "snowfall_wasm_bg.wasm"));
     writeFileSync(path.join(dir, "esm/index.html"), `<!doctype html><script type="module" src="./app.js"></script>`);
@@ -160,6 +170,7 @@ describe("browser bundles (esbuild esm and iife, webpack 5 web and webworker, Vi
     figures.webpackWeb = emitted("wp-web");
     figures.webpackWebworker = emitted("wp-worker");
     figures.viteWithWorker = emitted("vite-app/dist");
+    figures.rollup = emitted("rollup");
     srv = await serve(dir);
     context = await chromium.launchPersistentContext(makeTempDir("snowfall-chromium-"), { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
   });
@@ -174,7 +185,7 @@ describe("browser bundles (esbuild esm and iife, webpack 5 web and webworker, Vi
   });
 
   test("the bundles carry no database code", () => {
-    for (const f of ["esm/app.js", "iife/app.js", "iife/sw.js", "wp-web/app.js", "wp-worker/worker.js"]) {
+    for (const f of ["esm/app.js", "iife/app.js", "iife/sw.js", "wp-web/app.js", "wp-worker/worker.js", "rollup/app.js"]) {
       const text = readFileSync(path.join(dir, f), "utf8");
       assert.ok(!/CREATE TABLE|INSERT INTO|information_schema/i.test(text), `${f} holds database code`);
       assert.ok(text.includes("snowfall-wasm:"), `${f} holds BrowserSyncer (its lock names)`);
@@ -186,6 +197,15 @@ describe("browser bundles (esbuild esm and iife, webpack 5 web and webworker, Vi
     await page.goto(`${srv.origin}/esm/index.html`);
     await page.waitForFunction(() => window.result !== undefined, null, { timeout: 30_000 });
     checkIds(await page.evaluate(() => window.result), "esm bundle");
+    await page.close();
+  });
+
+  test("Rollup 4 (@rollup/plugin-node-resolve, browser: true; the .wasm next to the output): ids from BrowserSyncer", async () => {
+    const page = await context.newPage();
+    await page.goto(`${srv.origin}/rollup/index.html`);
+    await page.waitForFunction(() => window.result !== undefined, null, { timeout: 30_000 });
+    checkIds(await page.evaluate(() => window.result), "rollup bundle");
+    assert.deepEqual(readdirSync(path.join(dir, "rollup")).sort(), ["app.js", "index.html", "snowfall_wasm_bg.wasm"], "one chunk: the browser entry, no database code split out");
     await page.close();
   });
 
