@@ -14,8 +14,6 @@ export const MAX_TIME_MS = 8.64e15;
 export { MAX_MS_SINCE_EPOCH };
 /** Latest epoch accepted: every id of the group then decodes to a valid Date. */
 export const MAX_EPOCH_MS = MAX_TIME_MS - MAX_MS_SINCE_EPOCH;
-/** The default epoch, 2020-01-01T00:00:00Z. */
-export const DEFAULT_EPOCH_MS = DEFAULT_EPOCH_UNIX_MS;
 
 // Intrinsics taken at load, so that a value cannot fake the internal slots they read.
 const dateGetTime = Date.prototype.getTime;
@@ -110,7 +108,7 @@ export function timeValue(value, what) {
 /** `epochStartDate`: a time from 1970 to 2^41 ms before the end of the Date range; default 2020-01-01. */
 export function epochValue(value, what = "epochStartDate") {
   const ms = timeValue(value, what);
-  if (ms === undefined) return DEFAULT_EPOCH_MS;
+  if (ms === undefined) return DEFAULT_EPOCH_UNIX_MS;
   if (ms < 0 || ms > MAX_EPOCH_MS) {
     throw new SnowfallError("OUT_OF_RANGE", `${what} must lie from 1970-01-01 (0) to ${MAX_EPOCH_MS} Unix ms (so every id of the group decodes to a valid Date), got ${ms}`);
   }

@@ -3,7 +3,8 @@
 // counter | 12-bit generator id (src/layout.rs).
 import { SnowfallError } from "./errors.js";
 import { describeValue } from "./clock.js";
-import { epochOption, timeValue, DEFAULT_EPOCH_MS, MAX_MS_SINCE_EPOCH } from "./check.js";
+import { epochOption, timeValue } from "./check.js";
+import { DEFAULT_EPOCH_UNIX_MS, MAX_MS_SINCE_EPOCH } from "./settings.js";
 
 const MAX_GUID = (1n << 64n) - 1n;
 const DIGITS = /^[0-9]+$/;
@@ -75,7 +76,7 @@ export class Epoch {
     this.ms = ms;
   }
 }
-const DEFAULT_EPOCH = new Epoch(DEFAULT_EPOCH_MS);
+const DEFAULT_EPOCH = new Epoch(DEFAULT_EPOCH_UNIX_MS);
 
 /**
  * Splits a GUID into its fields.

@@ -6,8 +6,7 @@ import { LeaseSession as CoreSession, checkSettings } from "../snowfall_wasm.js"
 import { wasmF64s } from "../wasm-memory.js";
 import { coreFailure } from "../core.js";
 import { SnowfallError } from "../errors.js";
-import { DEFAULT_EPOCH_UNIX_MS, SETTINGS } from "../settings.js";
-import { integerValue } from "../check.js";
+import { DEFAULT_EPOCH_UNIX_MS } from "../settings.js";
 import { readClock, describeValue } from "../clock.js";
 
 // Step kinds of the core's poll() (src/wasm/session.rs).
@@ -34,13 +33,12 @@ export function withDeadline(call, ms) {
 
 /**
  * A group administration call (create, status, drop: no lease machine, so no per-request
- * deadline) under one deadline: `storeTimeoutMs` of `options` (the table's default when absent),
- * checked here. Resolves `work()`'s value, rejects its error, or STORE_TIMEOUT once the deadline
+ * deadline) under one deadline: `storeTimeoutMs` of `options`, checked (and defaulted) by the
+ * core as a session's is. Resolves `work()`'s value, rejects its error, or STORE_TIMEOUT once the deadline
  * passed (the call may still finish in the store; its late answer is dropped).
  */
 export async function administer(options, operation, work) {
-  const { min, max, default: dflt } = SETTINGS.storeTimeoutMs;
-  const ms = integerValue(options.storeTimeoutMs, "storeTimeoutMs", min, max) ?? dflt;
+  const ms = groupSettings({}, options.storeTimeoutMs)[4];
   const r = await withDeadline(work, ms);
   if (r === TIMED_OUT) {
     throw new SnowfallError("STORE_TIMEOUT", `${operation} got no answer from the store within ${ms} ms (storeTimeoutMs): check that the store is reachable, or allow more time with storeTimeoutMs`);

@@ -9,11 +9,10 @@ import { copyFileSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, test } from "node:test";
 import { promisify } from "node:util";
-import { installedPackage, makeTempDir, repoBin, repoRoot } from "./pack.mjs";
+import { devPackage, installedPackage, makeTempDir, repoBin } from "./pack.mjs";
 import { postgresUrl } from "../js/helpers/servers.mjs";
 
 const run = promisify(execFile);
-const dev = JSON.parse((await import("node:fs")).readFileSync(path.join(repoRoot, "package.json"), "utf8")).devDependencies;
 
 const APP = (importLine) => `${importLine}
 const pool = new pg.Pool({ connectionString: process.env.PG_URL, max: 2 });
@@ -41,7 +40,7 @@ describe("a Node service bundled with esbuild (platform node) runs without node_
   for (const format of ["esm", "cjs"]) {
     test(`${format}: ids, DatabaseSyncer on PostgreSQL, schemaGroupSql, SnowfallError, all from the one bundled file`, async () => {
       const pgUrl = postgresUrl();
-      const { projectDir } = await installedPackage({ extraPackages: [`pg@${dev.pg}`] });
+      const { projectDir } = await installedPackage({ extraPackages: [devPackage("pg")] });
       const src = path.join(projectDir, `service-${format}.${format === "esm" ? "mjs" : "cjs"}`);
       writeFileSync(src, APP(format === "esm"
         ? 'import pg from "pg";\nimport { Snowfall, SnowfallError, DatabaseSyncer, fromPg, schemaGroupSql } from "snowfall-wasm";'

@@ -24,6 +24,13 @@ const run = promisify(execFile);
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const repoBin = (name) => path.join(repoRoot, "node_modules", ".bin", name);
 
+/** `name@version` of one of the repo's pinned devDependencies, to install next to the package. */
+export function devPackage(name) {
+  const version = JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8")).devDependencies?.[name];
+  if (version === undefined) throw new Error(`${name} is not a devDependency of the repo`);
+  return `${name}@${version}`;
+}
+
 const tempDirs = [];
 let exitHookInstalled = false;
 

@@ -14,13 +14,13 @@ import { existsSync, lstatSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, test, before } from "node:test";
 import { promisify } from "node:util";
-import { makeTempDir, packTarball } from "./pack.mjs";
+import { devPackage, makeTempDir, packTarball } from "./pack.mjs";
 import { postgresUrl } from "../js/helpers/servers.mjs";
 
 const run = promisify(execFile);
 const PNPM = "pnpm@9.15.9";
 const YARN = "@yarnpkg/cli-dist@4.18.1";
-const PG = "pg@8.23.1";
+const PG = devPackage("pg");
 
 const env = {
   ...process.env,

@@ -11,12 +11,11 @@ import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, test } from "node:test";
 import { promisify } from "node:util";
-import { installedPackage, repoBin, repoRoot } from "./pack.mjs";
+import { devPackage, installedPackage, repoBin, repoRoot } from "./pack.mjs";
 import { postgresUrl } from "../js/helpers/servers.mjs";
 
 const run = promisify(execFile);
-const dev = JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8")).devDependencies;
-const PACKAGES = ["typeorm@1.1.1", "reflect-metadata@0.2.2", `pg@${dev.pg}`, `@types/pg@${dev["@types/pg"]}`, "@types/node@20.19.43"];
+const PACKAGES = ["typeorm@1.1.1", "reflect-metadata@0.2.2", devPackage("pg"), devPackage("@types/pg"), "@types/node@20.19.43"];
 
 /** The README's TypeORM code block, verbatim. */
 function recipe() {
