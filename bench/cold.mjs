@@ -26,15 +26,19 @@ const median = (xs) => {
   return s.length ? (s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2) : NaN;
 };
 
-/** One fresh `node` per contender per sample. contenders: [{ name, child, entry }]. */
-export function measureCold(contenders, samples) {
+/**
+ * One fresh process per contender per sample. contenders: [{ name, child, entry }]. runtime: the
+ * binary and its arguments before the child script (default this Node; bench/cold-runtimes.mjs
+ * passes Node 22, Deno and Bun).
+ */
+export function measureCold(contenders, samples, runtime = { bin: process.execPath, args: [] }) {
   const res = new Map(contenders.map((c) => [c.name, []]));
   for (let i = 0; i < samples; i++) {
     const order = contenders.map((_, k) => contenders[(k + i) % contenders.length]);
     const row = new Map();
     for (const c of order) {
       const t0 = performance.now();
-      const r = spawnSync(process.execPath, [join(HERE, 'cold-start.mjs'), c.child ?? c.name, c.entry ?? ''], { cwd: ROOT, encoding: 'utf8' });
+      const r = spawnSync(runtime.bin, [...runtime.args, join(HERE, 'cold-start.mjs'), c.child ?? c.name, c.entry ?? ''], { cwd: ROOT, encoding: 'utf8' });
       const wallMs = performance.now() - t0;
       if (r.status !== 0) throw new Error(`${c.name}: exit ${r.status}: ${r.stderr}`);
       row.set(c.name, { wallMs, ...JSON.parse(r.stdout.trim().split('\n').pop()) });

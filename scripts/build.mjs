@@ -66,6 +66,8 @@ const lazyFiles = new Set([
   ...["adapters.js", "dialects.js", "sql-text.js", "syncer.js"].map((f) => join(pkg, "database", f)),
   ...["sql.js", "redis.js", "durable-object.js", "browser.js"].map((f) => join(pkg, "stores", f)),
   join(pkg, "workers.js"),
+  // What only Snowfall.create (async) and the syncers use: the lease session and its keeper.
+  join(pkg, "lease", "session.js"), join(pkg, "lease", "keeper.js"),
 ]);
 const rel = (abs) => abs.slice(pkg.length + 1).split("\\").join("/");
 // The names the lazy files import from node.cjs's own modules, by module: node.cjs hands over
@@ -79,8 +81,9 @@ for (const file of lazyFiles) {
     const named = /^\{([^}]*)\}$/.exec(m[1].trim());
     if (named === null) throw new Error(`build: ${rel(file)} imports ${m[2]} as ${m[1]}: the lazy files import node.cjs's modules by name only ({ a, b })`);
     const names = coreUsed.get(rel(abs)) ?? new Set();
-    for (const n of named[1].split(",").map((x) => x.trim()).filter(Boolean)) {
-      if (!/^[A-Za-z_$][\w$]*$/.test(n)) throw new Error(`build: ${rel(file)} imports ${JSON.stringify(n)} from ${m[2]}: plain names only`);
+    for (const spec of named[1].split(",").map((x) => x.trim()).filter(Boolean)) {
+      const n = /^([A-Za-z_$][\w$]*)(\s+as\s+[A-Za-z_$][\w$]*)?$/.exec(spec)?.[1]; // the imported name of `a` or `a as b`
+      if (n === undefined) throw new Error(`build: ${rel(file)} imports ${JSON.stringify(spec)} from ${m[2]}: plain names only`);
       names.add(n);
     }
     coreUsed.set(rel(abs), names);
@@ -150,9 +153,11 @@ const standIn = (name, s) => {
   const q = JSON.stringify(name);
   if (s.kind === "function") {
     const body = `(${params(s.length)}) { return lazy.call(${q}, this, arguments); }`;
-    // A function declaration stays constructible (as the real one), a method is not (an arrow's stand-in).
-    if (s.constructible) return `export function ${name}${body}`;
-    return `export const ${name} = { ${s.isAsync ? "async " : ""}${name}${body} }.${name};`;
+    // A function declaration stays constructible (as the real one), a method is not (an arrow's
+    // stand-in). Named again after: a bundler may rename the binding, and with it the name.
+    const named = `Object.defineProperty(${name}, "name", { value: ${q} });`;
+    if (s.constructible) return `export function ${name}${body}\n${named}`;
+    return `export const ${name} = { ${s.isAsync ? "async " : ""}${name}${body} }.${name};\n${named}`;
   }
   return [
     `export class ${name} {`,
@@ -201,6 +206,17 @@ writeFileSync(join(pkg, "node.cjs"), readFileSync(join(pkg, "node.cjs"), "utf8")
 const names = Object.keys(createRequire(import.meta.url)(join(pkg, "node.cjs"))).sort();
 await bundle("esm", `import { shared } from "./node.mjs";\nexport const { ${names.join(", ")} } = shared;\n`, join(pkg, "node.bundle.mjs"));
 renameSync(join(pkg, "node.bundle.mjs"), join(pkg, "node.mjs"));
+// Every exported class and function keeps its export name as `name` (esbuild renames one of two
+// top-level bindings of one name in a bundle, and a class's name with it: it once gave
+// LeaseSession2). Checked in a fresh Node per entry: each entry alone hands out its own exports.
+for (const entry of ["node.mjs", "node.cjs"]) {
+  const check = `const m = ${entry.endsWith(".mjs") ? "await import" : "require"}(${JSON.stringify(join(pkg, entry))}); const bad = Object.entries(m).filter(([k, v]) => typeof v === "function" && v.name !== k).map(([k, v]) => k + " is named " + v.name); if (bad.length) { console.error(bad.join("; ")); process.exit(1); }`;
+  try {
+    execFileSync(process.execPath, [...(entry.endsWith(".mjs") ? ["--input-type=module"] : []), "-e", check], { stdio: ["ignore", "inherit", "pipe"] });
+  } catch (e) {
+    throw new Error(`build: ${entry} exports a class or function under another name than its own: ${e.stderr}`);
+  }
+}
 rmSync(join(pkg, "snowfall_wasm_bg.wasm.js"), { force: true });
 rmSync(join(pkg, "stores/lazy.js")); // bundled into node.cjs; no other entry uses it
 

@@ -2,7 +2,7 @@
 // docs/PROTOCOL.md) against a store. It decides nothing: the machine says which request to make,
 // this file makes it with a deadline, and hands the answer (or the silence) back. A store only
 // does I/O: see the store interface in docs/PROTOCOL.md and `checkStore` (js/testing.js).
-import { LeaseSession as CoreSession, checkSettings } from "../snowfall_wasm.js";
+import { CoreSession, checkSettings } from "../snowfall_wasm.js";
 import { wasmF64s } from "../wasm-memory.js";
 import { coreFailure } from "../core.js";
 import { SnowfallError } from "../errors.js";

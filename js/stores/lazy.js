@@ -34,8 +34,6 @@ export function lazyFile(requireFile, core) {
   }
   // The real class behind a stand-in. On first use the stand-in's prototype comes to inherit the
   // real one's, so instances made through it (a subclass's too) have the real fields and methods.
-  // (Stand-ins are named, not referenced, in their own bodies: esbuild renames a class that refers
-  // to itself, and its `name` with it.)
   function real(name) {
     let r = linked.get(name);
     if (r === undefined) {
@@ -48,8 +46,15 @@ export function lazyFile(requireFile, core) {
     return r;
   }
   return {
-    /** Registers a stand-in class under its export name (right after its definition). */
-    stand: (name, stand) => { stands.set(name, stand); },
+    /**
+     * Registers a stand-in class under its export name (right after its definition), and names it
+     * so: esbuild renames a class whose name another module of the bundle also uses
+     * (`LeaseSession2`), and its `name` with it.
+     */
+    stand: (name, stand) => {
+      Object.defineProperty(stand, "name", { value: name });
+      stands.set(name, stand);
+    },
     /** A stand-in function's call. */
     call: (name, that, args) => Reflect.apply(load()[name], that, args),
     /** `new` on a stand-in class (or a subclass of it): the real constructor, new.target kept. */

@@ -1,5 +1,6 @@
-//! The `LeaseSession` class JS sees: a core [`crate::LeaseMachine`], translated. The JS driver
-//! (js/lease/session.js) performs the store requests it hands out. Steps and rows cross through
+//! The `CoreSession` class JS sees: a core [`crate::LeaseMachine`], translated (js/lease/session.js
+//! wraps it as the public `LeaseSession`; another name, so that no bundle holds two classes of one
+//! name and renames one, `name` and all). The JS driver (js/lease/session.js) performs the store requests it hands out. Steps and rows cross through
 //! one scratch array of f64 in wasm memory (`scratch`), read and written by the driver with a
 //! Float64Array: every value arrives as a number the driver already read, so no user code runs
 //! while the machine is borrowed, and the binding stays a few small functions (wasm bytes).
@@ -68,7 +69,7 @@ pub fn check_settings(
 }
 
 /// One holder's lease session. Internal: the JS face is js/lease/session.js.
-#[wasm_bindgen(js_name = LeaseSession)]
+#[wasm_bindgen(js_name = CoreSession)]
 pub struct WasmSession {
     machine: LeaseMachine,
     scratch: Box<[f64; SCRATCH]>,
@@ -95,7 +96,7 @@ fn int(n: f64) -> Option<i64> {
     (n.is_finite() && (n as i64) as f64 == n).then_some(n as i64)
 }
 
-#[wasm_bindgen(js_class = LeaseSession)]
+#[wasm_bindgen(js_class = CoreSession)]
 impl WasmSession {
     /// A session on a shared store (spread claims, backdated releases). `settings` is
     /// `checkSettings`' array; `seed` four random u32 as numbers. The group name (checked by the

@@ -30,7 +30,7 @@ async function node(file, source) {
 /** Whether this process has loaded node-stores.cjs. */
 const LOADED = `Object.keys(require.cache).some((f) => f.endsWith("node-stores.cjs"))`;
 const LAZY = ["DatabaseSyncer", "SqlStore", "RedisStore", "RedisSyncer", "DurableObjectSyncer", "DurableObjectStore", "SnowfallLeases",
-  "BrowserSyncer", "IndexedDbStore", "lockName", "forWorker",
+  "BrowserSyncer", "IndexedDbStore", "lockName", "forWorker", "LeaseSession", "openSession",
   "fromPg", "fromMysql2", "fromBetterSqlite3", "fromD1", "fromNodeSqlite", "fromBunSqlite", "fromPostgresJs", "fromPGlite", "fromLibsql", "schemaGroupSql"];
 
 describe("Node: node.cjs requires its store code on first use (installed package)", { timeout: 180_000 }, () => {
