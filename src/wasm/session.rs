@@ -1,10 +1,11 @@
 //! The `CoreSession` class JS sees: a core [`crate::LeaseMachine`], translated (js/lease/session.js
 //! wraps it as the public `LeaseSession`; another name, so that no bundle holds two classes of one
-//! name and renames one, `name` and all). The JS driver (js/lease/session.js) performs the store requests it hands out. Steps and rows cross through
-//! one scratch array of f64 in wasm memory (`scratch`), read and written by the driver with a
-//! Float64Array: every value arrives as a number the driver already read, so no user code runs
-//! while the machine is borrowed, and the binding stays a few small functions (wasm bytes).
-//! Holder tokens cross as four u32 words (js/lease/session.js writes them as the stores' text).
+//! name and renames one, `name` and all). The JS driver (js/lease/session.js) performs the store
+//! requests it hands out. Steps and rows cross through one scratch array of f64 in wasm memory
+//! (`scratch`), read and written by the driver with a Float64Array: every value arrives as a number
+//! the driver already read, so no user code runs while the machine is borrowed, and the binding
+//! stays a few small functions (wasm bytes). Holder tokens cross as four u32 words
+//! (js/lease/session.js writes them as the stores' text).
 
 use alloc::{boxed::Box, vec::Vec};
 use wasm_bindgen::prelude::*;
