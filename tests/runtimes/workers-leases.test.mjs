@@ -24,6 +24,10 @@ const LEASES_WORKER = `
 import { Snowfall, DurableObjectSyncer, DurableObjectStore, openSession, forWorker, SnowfallError } from "snowfall-wasm";
 import { checkStore } from "snowfall-wasm/testing";
 export { SnowfallLeases } from "snowfall-wasm";
+/** A Durable Object that takes every request and never answers (a store gone silent). */
+export class Silent {
+  fetch() { return new Promise(() => {}); }
+}
 
 const EPOCH = ${EPOCH_MS};
 const create = { livelinessProbeS: ${PROBE_S}, epochStartDate: EPOCH };
@@ -145,6 +149,21 @@ export default {
           out.live = (await DurableObjectSyncer.status({ namespace: env.LEASES, schemaGroupName: group })).live.filter((s) => s.holder !== "").length;
           return Response.json(out);
         }
+        case "/admin-silent": { // group administration on an object that never answers: bounded by storeTimeoutMs
+          const out = {};
+          for (const [name, fn] of Object.entries({
+            create: () => DurableObjectSyncer.createSchemaGroup({ namespace: env.SILENT, schemaGroupName: "silent", storeTimeoutMs: 400 }),
+            status: () => DurableObjectSyncer.status({ namespace: env.SILENT, schemaGroupName: "silent", storeTimeoutMs: 400 }),
+          })) {
+            const t0 = Date.now();
+            try { await fn(); out[name] = { code: "no error" }; } catch (e) { out[name] = { code: e.code, snowfall: e instanceof SnowfallError }; }
+            out[name].ms = Date.now() - t0;
+          }
+          // the same calls on a live object still work afterwards
+          await DurableObjectSyncer.createSchemaGroup({ namespace: env.LEASES, schemaGroupName: "after_silent", livelinessProbeS: ${PROBE_S}, storeTimeoutMs: 400 });
+          out.after = (await DurableObjectSyncer.status({ namespace: env.LEASES, schemaGroupName: "after_silent", storeTimeoutMs: 400 })).live.length;
+          return Response.json(out);
+        }
         case "/errors": {
           const out = {};
           for (const [name, fn] of Object.entries({
@@ -185,7 +204,10 @@ describe("Cloudflare Workers: DurableObjectSyncer (SnowfallLeases, SQLite-backed
     const modules = bundleModules(bundle);
     const worker = (name, own) => ({
       name, modules, modulesRoot: bundle.outdir, compatibilityDate: COMPAT_DATE, serviceBindings: own ? { TARGET: "burst" } : {},
-      durableObjects: { LEASES: own ? { className: "SnowfallLeases", useSQLite: true } : { className: "SnowfallLeases", scriptName: "host", useSQLite: true } },
+      durableObjects: {
+        LEASES: own ? { className: "SnowfallLeases", useSQLite: true } : { className: "SnowfallLeases", scriptName: "host", useSQLite: true },
+        SILENT: own ? { className: "Silent" } : { className: "Silent", scriptName: "host" },
+      },
     });
     const kvhost = { ...worker("kvhost", true), durableObjects: { LEASES: { className: "SnowfallLeases" } } }; // KV-backed storage
     options = { workers: [worker("host", true), ...["a", "b", "c", "d", "burst"].map((n) => worker(n, false)), kvhost], durableObjectsPersist: mkdtempSync(path.join(tmpdir(), "snowfall-do-")) };
@@ -292,6 +314,16 @@ describe("Cloudflare Workers: DurableObjectSyncer (SnowfallLeases, SQLite-backed
     const body = await res.json();
     assert.equal(body.code, "INVALID_SYNCER", JSON.stringify(body));
     assert.match(body.error, /new_sqlite_classes/);
+  });
+
+  test("createSchemaGroup and status on an object that never answers settle with STORE_TIMEOUT within storeTimeoutMs", async () => {
+    const r = await get("host", "/admin-silent");
+    for (const name of ["create", "status"]) {
+      assert.equal(r[name].code, "STORE_TIMEOUT", `${name}: ${JSON.stringify(r[name])}`);
+      assert.equal(r[name].snowfall, true);
+      assert.ok(r[name].ms >= 350 && r[name].ms < 3000, `${name} settled after ${r[name].ms} ms (storeTimeoutMs: 400)`);
+    }
+    assert.equal(r.after, 0, "a live object's group, made after, has no holders");
   });
 
   test("misuse is a SnowfallError with a code that says what to do", async () => {
