@@ -10,12 +10,13 @@ import { Snowfall } from "./snowfall.js";
 import { DatabaseSyncer } from "./database/syncer.js";
 import { SqlStore } from "./stores/sql.js";
 import { DurableObjectSyncer } from "./stores/durable-object.js";
+import { isExport } from "./same-export.js";
 
 /** The store the options of one request describe (bound to that request's I/O objects). */
 function storeOf(opts) {
   if (opts.store !== undefined) return opts.store;
-  if (opts.syncer === DatabaseSyncer) return new SqlStore(opts.database, opts.schemaGroupName ?? "default");
-  if (opts.syncer === DurableObjectSyncer) {
+  if (isExport(opts.syncer, DatabaseSyncer)) return new SqlStore(opts.database, opts.schemaGroupName ?? "default");
+  if (isExport(opts.syncer, DurableObjectSyncer)) {
     return DurableObjectSyncer.store(opts.namespace, opts.schemaGroupName ?? "default", { createIfMissing: opts.createIfMissing });
   }
   throw new SnowfallError("INVALID_SYNCER", "forWorker needs options with { store }, { syncer: DatabaseSyncer, database } or { syncer: DurableObjectSyncer, namespace } (SimpleSyncer needs no forWorker: use new Snowfall())");

@@ -175,9 +175,11 @@ const standInSource = [
   ...[...coreUsed].map(([f, names], i) => `import { ${[...names].map((n) => `${n} as m${i}_${n}`).join(", ")} } from ${JSON.stringify(join(pkg, f))};`),
   // A literal require of the file next to node.cjs: Node resolves it there, and a bundler that
   // bundles node.cjs follows it into the same bundle.
-  `const lazy = lazyFile(() => require(${JSON.stringify(`./${STORES_CHUNK}`)}), {`,
+  // The modules as a function, read on first load: this module is evaluated before some of them
+  // (snowfall.js imports the lease stand-ins), so their bindings are not set yet at its top level.
+  `const lazy = lazyFile(() => require(${JSON.stringify(`./${STORES_CHUNK}`)}), () => ({`,
   ...[...coreUsed].map(([f, names], i) => `  ${JSON.stringify(f)}: { ${[...names].map((n) => `${n}: m${i}_${n}`).join(", ")} },`),
-  "});",
+  "}));",
   ...Object.entries(shapes).map(([name, s]) => standIn(identifier(name), s)),
 ].join("\n");
 const lazyStores = {

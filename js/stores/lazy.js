@@ -8,6 +8,7 @@
 // is bound to the instance that import and require share. node.mjs carries the code itself: an ES
 // module has no synchronous require that every bundler follows.
 import { SnowfallError } from "../errors.js";
+import { standsFor } from "../same-export.js";
 
 const ordinaryHasInstance = Function.prototype[Symbol.hasInstance];
 
@@ -15,7 +16,8 @@ const ordinaryHasInstance = Function.prototype[Symbol.hasInstance];
  * The stand-ins' side of the lazily required file.
  * @param {() => (core: Record<string, object>) => Record<string, any>} requireFile `() =>
  *   require("./node-stores.cjs")`, written in node.cjs by the build
- * @param {Record<string, object>} core node.cjs's modules the file imports, by path
+ * @param {() => Record<string, object>} core node.cjs's modules the file imports, by path (a
+ *   function: called on first load, once every module of node.cjs has run)
  */
 export function lazyFile(requireFile, core) {
   let exports;
@@ -29,7 +31,15 @@ export function lazyFile(requireFile, core) {
     } catch (cause) {
       throw new SnowfallError("UNSUPPORTED_RUNTIME", `the package's store code (node-stores.cjs, next to node.cjs) could not be loaded: ${cause?.message ?? cause}. Reinstall snowfall-wasm; a bundler must follow node.cjs's require("./node-stores.cjs")`, { cause });
     }
-    exports = bind(core);
+    const modules = core();
+    for (const [file, names] of Object.entries(modules)) {
+      for (const [name, value] of Object.entries(names)) {
+        if (value === undefined) throw new SnowfallError("INTERNAL", `node.cjs handed its store code ${file}'s ${name} unset (a build error): please report this`);
+      }
+    }
+    exports = bind(modules);
+    // The loaded code compares what it is handed against its own classes (js/same-export.js).
+    for (const [name, stand] of stands) standsFor(stand, exports[name]);
     return exports;
   }
   // The real class behind a stand-in. On first use the stand-in's prototype comes to inherit the
