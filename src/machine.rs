@@ -772,8 +772,10 @@ impl LeaseMachine {
                     // The window the claim would have given, from now (as a claim made now from
                     // the same fence would), never ending before what was written.
                     let (_, end) = self.cfg.terms.claim_window(start - 1, now);
+                    // `now` as any claim writes it (a later one would leave the first renewal
+                    // nothing to change, and the renewal after it due at once).
                     let next = Slot {
-                        last_updated_ms: now.max(expected.last_updated_ms),
+                        last_updated_ms: now,
                         reserved_until_ms: end.max(expected.reserved_until_ms),
                         holder: self.token(), // a fresh token: never the value compared against
                     };
@@ -1335,26 +1337,39 @@ mod tests {
         }
     }
 
+    /// A claim at 10 000 whose compare-and-swap gets no answer (`how`; applied to the store if
+    /// `lands`), then at `now` the next claim (with contention: the same claim's next attempt).
+    /// Returns the machine, the store, the id and the value the claim wrote.
+    fn unanswered_then_claim(
+        how: NoAnswer,
+        lands: bool,
+        now: i64,
+    ) -> (LeaseMachine, MemoryStore, u16, Slot) {
+        let mut store = MemoryStore::default();
+        let mut m = LeaseMachine::new(retrying(), [3, 4]);
+        let (seq, id, free, written, _) = claim_until_swap(&mut m, &mut store, 10_000);
+        if lands {
+            assert!(store.compare_and_swap(id, &free, &written)); // applied; no answer comes
+        }
+        no_answer(&mut m, seq, 10_000, how);
+        assert_eq!(
+            m.lease(),
+            None,
+            "{how:?}: nothing adopted from an unconfirmed write"
+        );
+        let unknown: Vec<_> = m.unknown_claims().map(|(g, v)| (g, v.to_vec())).collect();
+        assert_eq!(unknown, [(id, alloc::vec![written])], "{how:?}");
+        if !matches!(how, NoAnswer::Contention) {
+            m.claim(now);
+        }
+        (m, store, id, written)
+    }
+
     #[test]
     fn a_claim_whose_write_landed_unanswered_is_re_adopted_first() {
         for how in [NoAnswer::Timeout, NoAnswer::Failure, NoAnswer::Contention] {
-            let mut store = MemoryStore::default();
-            let mut m = LeaseMachine::new(retrying(), [3, 4]);
-            let (seq, id, free, landed, _) = claim_until_swap(&mut m, &mut store, 10_000);
-            assert!(store.compare_and_swap(id, &free, &landed)); // applied; no answer comes
-            no_answer(&mut m, seq, 10_000, how);
-            assert_eq!(
-                m.lease(),
-                None,
-                "{how:?}: nothing adopted from an unconfirmed write"
-            );
-            let unknown: Vec<_> = m.unknown_claims().map(|(g, v)| (g, v.to_vec())).collect();
-            assert_eq!(unknown, [(id, alloc::vec![landed])], "{how:?}");
-            // The next claim (the same one's next attempt, with contention) starts from our write.
             let now = 10_500;
-            if !matches!(how, NoAnswer::Contention) {
-                m.claim(now);
-            }
+            let (mut m, mut store, id, landed) = unanswered_then_claim(how, true, now);
             let (seq, again, expected, next, _) = cas(&mut m, now);
             assert_eq!(
                 (again, expected),
@@ -1382,14 +1397,8 @@ mod tests {
     #[test]
     fn a_claim_whose_write_never_landed_is_tried_once_then_the_claim_goes_on() {
         for how in [NoAnswer::Timeout, NoAnswer::Failure, NoAnswer::Contention] {
-            let mut store = MemoryStore::default();
-            let mut m = LeaseMachine::new(retrying(), [3, 4]);
-            let (seq, id, _, lost, _) = claim_until_swap(&mut m, &mut store, 10_000);
-            no_answer(&mut m, seq, 10_000, how); // the write never reached the store
             let now = 10_500;
-            if !matches!(how, NoAnswer::Contention) {
-                m.claim(now);
-            }
+            let (mut m, mut store, id, lost) = unanswered_then_claim(how, false, now);
             let (seq, again, expected, _, _) = cas(&mut m, now);
             assert_eq!((again, expected), (id, lost), "{how:?}");
             assert!(m.handle_swap(seq, now, false)); // not in the row: forgotten
