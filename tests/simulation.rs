@@ -854,7 +854,7 @@ impl Sim {
                         assert!(claim || own, "holder {uid} renews or releases generator id {generator_id} from {expected:?}, which it never wrote");
                         if claim && !offered {
                             assert!(
-                                h.machine.unknown_claims().any(|(g, values)| g == generator_id && values.contains(&expected)),
+                                h.machine.unknown_claims().any(|c| c == (generator_id, expected)),
                                 "holder {uid} re-adopts generator id {generator_id} from {expected:?}, not a claim of unknown outcome"
                             );
                         }
