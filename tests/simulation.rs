@@ -15,6 +15,8 @@
 //!   claim themselves after `Lost`; now and then one renews early), get paused for longer than a
 //!   lease (SIGSTOP: their events wait), killed (never release; a fresh holder replaces them) and
 //!   closed (revoke, then `release`); clocks offset by seconds, drifting, stepping (up to 30 s).
+//! - The end: RUN_MS in, the store recovers (a calm network, no outages); DRAIN_MS later every
+//!   holder closes.
 //!
 //! Checked in every run:
 //! - no two holders mint with one (generator id, ms); no id repeats; every id lies in its lease;
@@ -23,8 +25,13 @@
 //! - no operation waits past its deadline: a poll at or after a request's deadline ends the
 //!   operation with STORE_TIMEOUT, and no deadline lies past the operation's timeout;
 //! - an answer is accepted (`handle_*` returns true) exactly when it answers the request in flight;
-//! - a claim only tries a slot some read of it returned, in range and free; a renewal that writes
-//!   nothing never leaves the next one due at once (a driver renewing when due would spin);
+//! - a claim only tries a slot some read of it returned, in range and free, or re-adopts a claim
+//!   write of its own whose outcome is unknown; renewals and releases start only from values the
+//!   holder wrote; a renewal that writes nothing never leaves the next one due at once (a driver
+//!   renewing when due would spin);
+//! - no id leaked past a failed claim: once a release ended `Released`, no slot is still taken by
+//!   a claim write of that holder never adopted (claims whose compare-and-swap landed unanswered
+//!   are re-adopted by the next claim or freed by the release);
 //! - progress: the holders mint a good share of what they try.
 //!
 //! `SIM_SEEDS=n` runs seeds 1..=n (default 300). A failure names its seed; replay exactly that run
@@ -124,7 +131,7 @@ const NAMES: [&str; 22] = [
     "duplicated requests and replies",
     "claims of unknown outcome re-adopted",
     "claims of unknown outcome released",
-    "closes checked for leaked ids",
+    "releases checked for leaked ids",
 ];
 type Counts = [u64; NAMES.len()];
 
@@ -232,8 +239,6 @@ struct Holder {
     /// Every value this holder's compare-and-swaps asked to write: a claim may also start from
     /// one of these (re-adopting a claim of unknown outcome), and releases and renewals only do.
     written: HashSet<Key>,
-    /// Closed in the wind-down, once the network is calm and drained: checked for leaked ids.
-    last_close: bool,
 }
 
 /// A window a holder adopted: it may have minted any ms in `lo..=hi` with `gid`.
@@ -284,8 +289,6 @@ struct Sim {
     /// delivery (whose twin then answered that the slot held something else).
     absent: HashSet<Key>,
     late: HashSet<Key>,
-    /// Holders whose wind-down release ended `Released`: none of their tokens may stay in a slot.
-    clean: HashSet<u32>,
 }
 
 impl Sim {
@@ -340,7 +343,6 @@ impl Sim {
             adopted: HashSet::new(),
             absent: HashSet::new(),
             late: HashSet::new(),
-            clean: HashSet::new(),
             rng,
         };
         for _ in 0..population {
@@ -381,7 +383,6 @@ impl Sim {
                         continue;
                     };
                     let h = &mut self.holders[i];
-                    h.last_close = true;
                     if !h.closing && h.paused_until <= t {
                         self.close(i);
                     }
@@ -390,7 +391,7 @@ impl Sim {
             self.t = t;
             self.handle(ev);
         }
-        self.check_leaks();
+        assert!(self.winding_down, "the run ended before the wind-down");
         let (tried, minted) = (
             self.counts[C::Attempts as usize],
             self.counts[C::Minted as usize],
@@ -403,26 +404,24 @@ impl Sim {
         self.counts
     }
 
-    /// After the wind-down: a slot holding the token of a claim never adopted (its outcome was
-    /// unknown), written by a holder whose release ended `Released`, is an id leaked past a failed
-    /// claim (held for nothing until its lease runs out), unless its write landed after a compare
-    /// had found it absent. (A lease's own writes can still outlive it, as before: a renewal
-    /// forgotten past MAX_UNKNOWN_WRITES in a long outage reads as a loss later, never a shared id.)
-    fn check_leaks(&mut self) {
-        assert!(self.winding_down, "the run ended before the wind-down");
+    /// When holder `uid`'s release ended `Released` (its clock reading `now`): a slot still taken
+    /// by the free rule (written within a lease of `now`) with the token of a claim of `uid` never
+    /// adopted (its outcome was unknown) is an id leaked past a failed claim, held for nothing until
+    /// its lease runs out; unless its write landed after a compare had found it absent, or by a
+    /// second delivery. (A lease's own writes can still outlive it, as before: a renewal forgotten
+    /// past MAX_UNKNOWN_WRITES in a long outage reads as a loss later, never a shared id.)
+    fn check_leaks(&mut self, uid: u32, now: i64) {
         for (g, slot) in self.slots.iter().enumerate() {
-            let Some(uid) = self.writer.get(&slot.holder) else {
-                continue;
-            };
-            let leaked = self.clean.contains(uid)
+            let leaked = self.writer.get(&slot.holder) == Some(&uid)
                 && !self.adopted.contains(&slot.holder)
+                && slot.last_updated_ms >= now - LEASE_MS
                 && !self.late.contains(&key(g as u16, *slot));
             assert!(
                 !leaked,
-                "generator id {g} still holds {slot:?}, a claim of unknown outcome by holder {uid}, whose release ended Released: a leaked id"
+                "generator id {g} still holds {slot:?} at {now}, a claim of unknown outcome by holder {uid}, whose release ended Released: a leaked id"
             );
         }
-        self.counts[C::LeakChecks as usize] += self.clean.len() as u64;
+        self.count(C::LeakChecks);
     }
 
     fn handle(&mut self, ev: Ev) {
@@ -517,7 +516,6 @@ impl Sim {
             token: 0,
             op: None,
             written: HashSet::new(),
-            last_close: false,
         });
         self.push(self.t, Ev::Wake { uid, token: 0 });
         let at = self.t + self.rng.range(0, 100);
@@ -946,8 +944,8 @@ impl Sim {
             }
         }
         if self.holders[i].closing {
-            if self.holders[i].last_close && released {
-                self.clean.insert(uid);
+            if released {
+                self.check_leaks(uid, now);
             }
             self.count(C::Releases);
             self.holders.remove(i);
