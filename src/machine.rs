@@ -1283,13 +1283,14 @@ mod tests {
     }
 
     /// A claim at 10 000 whose compare-and-swap gets no answer (`how`; applied to the store if
-    /// `lands`), then at `now` the next claim (with contention: the same claim's next attempt).
-    /// Returns the machine, the store, the id and the value the claim wrote.
+    /// `lands`), then at `now` the next claim (with contention: the same claim's next attempt),
+    /// whose first step must be a compare-and-swap from that write. Returns the machine, the store,
+    /// that step's seq, the id, the value the first claim wrote and what the next one writes.
     fn unanswered_then_claim(
         how: NoAnswer,
         lands: bool,
         now: i64,
-    ) -> (LeaseMachine, MemoryStore, u16, Slot) {
+    ) -> (LeaseMachine, MemoryStore, u32, u16, Slot, Slot) {
         let mut store = MemoryStore::default();
         let mut m = LeaseMachine::new(retrying(), [3, 4]);
         let (seq, id, free, written, _) = claim_until_swap(&mut m, &mut store, 10_000);
@@ -1307,22 +1308,22 @@ mod tests {
         if !matches!(how, NoAnswer::Contention) {
             m.claim(now);
         }
-        (m, store, id, written)
+        let (seq, again, expected, next, _) = cas(&mut m, now);
+        assert_eq!(
+            (again, expected),
+            (id, written),
+            "{how:?}: the write of unknown outcome first"
+        );
+        assert_ne!(next.holder, written.holder, "{how:?}: a fresh token");
+        (m, store, seq, id, written, next)
     }
 
     #[test]
     fn a_claim_whose_write_landed_unanswered_is_re_adopted_first() {
         for how in [NoAnswer::Timeout, NoAnswer::Failure, NoAnswer::Contention] {
             let now = 10_500;
-            let (mut m, mut store, id, landed) = unanswered_then_claim(how, true, now);
-            let (seq, again, expected, next, _) = cas(&mut m, now);
-            assert_eq!(
-                (again, expected),
-                (id, landed),
-                "{how:?}: the write of unknown outcome first"
-            );
-            assert_ne!(next.holder, landed.holder, "{how:?}: a fresh token");
-            assert!(m.handle_swap(seq, now, store.compare_and_swap(id, &expected, &next)));
+            let (mut m, mut store, seq, id, landed, next) = unanswered_then_claim(how, true, now);
+            assert!(m.handle_swap(seq, now, store.compare_and_swap(id, &landed, &next)));
             // Its window: from the same fence (nobody minted in the one never adopted), for a lease from now.
             let lease = Lease {
                 generator_id: id,
@@ -1343,9 +1344,7 @@ mod tests {
     fn a_claim_whose_write_never_landed_is_tried_once_then_the_claim_goes_on() {
         for how in [NoAnswer::Timeout, NoAnswer::Failure, NoAnswer::Contention] {
             let now = 10_500;
-            let (mut m, mut store, id, lost) = unanswered_then_claim(how, false, now);
-            let (seq, again, expected, _, _) = cas(&mut m, now);
-            assert_eq!((again, expected), (id, lost), "{how:?}");
+            let (mut m, mut store, seq, id, _, _) = unanswered_then_claim(how, false, now);
             assert!(m.handle_swap(seq, now, false)); // not in the row: forgotten
             assert_eq!(m.unknown_claims().count(), 0, "{how:?}");
             let (seq, again, expected, next, _) = read_until_swap(&mut m, &mut store, now);
