@@ -24,7 +24,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::lease::{Lease, LeaseTerms, Slot, GENERATOR_ID_COUNT};
-use crate::settings::{CLAIM_CANDIDATES, MAX_UNKNOWN_WRITES};
+use crate::settings::{CLAIM_CANDIDATES, MAX_UNKNOWN_CLAIMS, MAX_UNKNOWN_WRITES};
 use crate::Error;
 
 /// In which order a claim tries the free slots it read.
@@ -173,10 +173,16 @@ enum WriteKind {
 
 #[derive(Debug, Clone, Copy)]
 enum ClaimStage {
+    /// Trying the claims of unknown outcome first (`Claim::adopt` of them left), then `ReadHigh`.
+    Readopt,
     ReadHigh,
-    ReadLow { need: u16 },
+    ReadLow {
+        need: u16,
+    },
     Try,
-    Backoff { until: i64 },
+    Backoff {
+        until: i64,
+    },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -188,12 +194,29 @@ enum InFlight {
         free_before: i64,
     },
     Claim {
-        index: usize,
+        id: u16,
         next: Slot,
         start: i64,
         at: i64,
+        /// Re-adopting the claim of unknown outcome `Claim::adopt` (its value is the expected
+        /// one), not a free slot.
+        readopt: bool,
     },
     Write,
+}
+
+/// A claim write whose outcome is unknown (it timed out or failed in flight): slot `generator_id`
+/// may hold `value`, written by this session with a token only it knows, and nobody minted with it
+/// (a window is adopted only from a confirmed swap). Docs: PROTOCOL.md "Claims of unknown outcome".
+#[derive(Debug, Clone, Copy)]
+struct UnknownClaim {
+    generator_id: u16,
+    /// The first ms of the window the claim would have given (the fence it was based on + 1); a
+    /// re-adoption's write keeps its claim's.
+    window_start: i64,
+    value: Slot,
+    /// A grant's write: only ever released, never adopted (its window is not a lease).
+    grant: bool,
 }
 
 #[derive(Debug)]
@@ -204,6 +227,8 @@ struct Claim {
     stage: ClaimStage,
     candidates: Vec<(u16, Slot)>,
     index: usize,
+    /// How many claims of unknown outcome this attempt has still to try (the next: `adopt - 1`).
+    adopt: usize,
     saw_free: bool,
     contention: bool,
     /// A grant (`Some(window_ms)`): the window a device mints into offline, held by nobody.
@@ -219,6 +244,8 @@ struct Write {
     bases: Vec<Slot>,
     base: usize,
     at: i64,
+    /// A release's target that is a claim of unknown outcome: its `(generator id, window start)`.
+    claim: Option<(u16, i64)>,
 }
 
 #[derive(Debug)]
@@ -240,6 +267,9 @@ pub struct LeaseMachine {
     /// Writes whose outcome is unknown (timed out or failed in flight), newest last: any one of
     /// them may be in the row, so renewals and the release compare against each.
     unknown: Vec<Slot>,
+    /// Claim writes whose outcome is unknown, oldest first: ids this session may hold without
+    /// knowing (at most MAX_UNKNOWN_CLAIMS).
+    unknown_claims: Vec<UnknownClaim>,
     op: Op,
     seq: u32,
     in_flight: Option<(u32, i64, InFlight)>,
@@ -260,6 +290,7 @@ impl LeaseMachine {
             rng,
             held: None,
             unknown: Vec::new(),
+            unknown_claims: Vec::new(),
             op: Op::Idle,
             seq: 0,
             in_flight: None,
@@ -291,6 +322,15 @@ impl LeaseMachine {
         })
     }
 
+    /// The generator ids this session may hold without knowing it: claims whose write timed out
+    /// or failed in flight, with the value written (oldest first; several on one id when a
+    /// re-adoption's outcome was unknown too). The next claim tries them first; a release frees them.
+    pub fn unknown_claims(&self) -> impl Iterator<Item = (u16, Slot)> + '_ {
+        self.unknown_claims
+            .iter()
+            .map(|u| (u.generator_id, u.value))
+    }
+
     /// Whether an operation is running.
     pub fn busy(&self) -> bool {
         !matches!(self.op, Op::Idle)
@@ -320,14 +360,66 @@ impl LeaseMachine {
 
     /// Abandons what is running (a write in flight may have landed: remembered as unknown).
     fn abandon(&mut self) {
-        if let (Some((_, _, InFlight::Write)), Op::Write(w)) = (&self.in_flight, &self.op) {
-            if w.kind != WriteKind::Release {
+        if let Some((_, _, what)) = self.in_flight.take() {
+            self.remember_in_flight(what);
+        }
+        self.op = Op::Idle;
+    }
+
+    /// A request of the running operation got no usable answer: a claim or renewal write it made
+    /// may have landed, and is remembered (a release's is not: the row then holds a value this
+    /// session would release anyway, or the released one).
+    fn remember_in_flight(&mut self, what: InFlight) {
+        match (&self.op, what) {
+            (Op::Write(w), InFlight::Write) if w.kind != WriteKind::Release => {
                 let next = w.next;
                 self.remember_unknown(next);
             }
+            (
+                Op::Claim(c),
+                InFlight::Claim {
+                    id, next, start, ..
+                },
+            ) => {
+                let grant = c.grant_ms.is_some();
+                self.remember_claim(id, start, next, grant);
+            }
+            _ => {}
         }
-        self.in_flight = None;
-        self.op = Op::Idle;
+    }
+
+    /// Remembers a claim write of unknown outcome (past MAX_UNKNOWN_CLAIMS the oldest is forgotten:
+    /// worst case, that id stays taken until its lease runs out, as a dead holder's).
+    fn remember_claim(&mut self, generator_id: u16, window_start: i64, value: Slot, grant: bool) {
+        self.unknown_claims.push(UnknownClaim {
+            generator_id,
+            window_start,
+            value,
+            grant,
+        });
+        if self.unknown_claims.len() > MAX_UNKNOWN_CLAIMS {
+            self.drop_claim(0);
+        }
+    }
+
+    /// Forgets the claim write of unknown outcome `k` (one copy of this code: fewer wasm bytes).
+    #[inline(never)]
+    fn drop_claim(&mut self, k: usize) {
+        self.unknown_claims.remove(k);
+    }
+
+    /// Forgets the claim writes of unknown outcome on `id` whose window starts at `start`: the id
+    /// is ours, or was freed. (Not inlined: fewer wasm bytes.)
+    #[inline(never)]
+    fn forget_claims(&mut self, id: u16, start: i64) {
+        let mut k = self.unknown_claims.len();
+        while k > 0 {
+            k -= 1;
+            let u = self.unknown_claims[k];
+            if u.generator_id == id && u.window_start == start {
+                self.drop_claim(k);
+            }
+        }
     }
 
     fn remember_unknown(&mut self, slot: Slot) {
@@ -339,12 +431,14 @@ impl LeaseMachine {
         }
     }
 
-    /// Starts claiming a free generator id. Whatever was held is forgotten (not released).
+    /// Starts claiming a generator id: first those of claims whose outcome is unknown (a
+    /// compare-and-swap from the value this session wrote: if it is still in the row, the id is
+    /// ours), then a free one. Whatever was held is forgotten (not released).
     pub fn claim(&mut self, now: i64) {
         self.abandon();
         self.held = None;
         self.unknown.clear();
-        self.start_claim(now);
+        self.start_claim(now, None);
     }
 
     /// Starts a grant: claims a free generator id exactly like [`claim`](Self::claim), but for a
@@ -352,28 +446,47 @@ impl LeaseMachine {
     /// `last_updated_ms = window end - lease`, so that by the free rule nobody takes the id before
     /// the window ends, and nobody's window starts before it ends (the fence). Ends `Leased` with
     /// that window and holds nothing: the window belongs to whoever the grant is handed to (a device
-    /// minting offline), and this session can neither renew nor release it.
+    /// minting offline), and this session can neither renew nor release it. (A grant's write of
+    /// unknown outcome, one that timed out or failed in flight, was handed to nobody: it is never
+    /// adopted, and [`release`](Self::release) frees it.)
     pub fn grant(&mut self, now: i64, window_ms: i64) {
-        self.claim(now);
-        if let Op::Claim(c) = &mut self.op {
-            c.grant_ms = Some(window_ms.max(1));
-        }
+        self.abandon();
+        self.held = None;
+        self.unknown.clear();
+        self.start_claim(now, Some(window_ms.max(1)));
     }
 
-    fn start_claim(&mut self, now: i64) {
+    fn start_claim(&mut self, now: i64, grant_ms: Option<i64>) {
         self.claim_started = now;
         let start_id = self.pick_start();
         self.op = Op::Claim(Claim {
             deadline: now.saturating_add(self.cfg.store_timeout_ms),
             attempt: 0,
             start_id,
-            stage: ClaimStage::ReadHigh,
+            stage: ClaimStage::Readopt,
             candidates: Vec::new(),
             index: 0,
+            adopt: 0,
             saw_free: false,
             contention: false,
-            grant_ms: None,
+            grant_ms,
         });
+        self.begin_attempt();
+    }
+
+    /// An attempt starts with the claims of unknown outcome (a claim's, not a grant's), newest
+    /// first, then reads. Not when MAX_UNKNOWN_CLAIMS are remembered: a re-adoption of unknown
+    /// outcome adds one, and would push out the oldest (maybe the one in the row); they are released.
+    fn begin_attempt(&mut self) {
+        let n = self.unknown_claims.len();
+        if let Op::Claim(c) = &mut self.op {
+            c.stage = ClaimStage::Readopt;
+            c.adopt = if c.grant_ms.is_none() && n < MAX_UNKNOWN_CLAIMS {
+                n
+            } else {
+                0
+            };
+        }
     }
 
     fn pick_start(&mut self) -> u16 {
@@ -400,8 +513,10 @@ impl LeaseMachine {
     }
 
     /// Starts giving the held id back. Call it only once the generator stopped minting;
-    /// `last_issued_unix_ms` is the last ms it minted. Ends `Released` (or `Failed`); nothing is
-    /// held afterwards either way.
+    /// `last_issued_unix_ms` is the last ms it minted. Then (or with nothing held) frees the ids
+    /// that claims of unknown outcome may hold (see [`unknown_claims`](Self::unknown_claims)), at
+    /// the fence each was claimed from. Ends `Released` (or `Failed`: what it could not free is
+    /// kept for a later release); nothing is held afterwards either way.
     pub fn release(&mut self, now: i64, last_issued_unix_ms: Option<i64>) {
         self.start_write(now, WriteKind::Release, Some(last_issued_unix_ms));
     }
@@ -410,12 +525,22 @@ impl LeaseMachine {
         self.abandon();
         let Some(held) = self.held else {
             self.unknown.clear();
-            self.op = Op::Done(if kind == WriteKind::Release {
-                Outcome::Released
-            } else {
-                Outcome::Lost
+            if kind != WriteKind::Release {
+                self.op = Op::Done(Outcome::Lost);
+                return;
+            }
+            // Nothing held: the release frees what claims of unknown outcome may hold.
+            self.op = Op::Write(Write {
+                id: 0,
+                kind,
+                deadline: now.saturating_add(self.cfg.store_timeout_ms),
+                next: Slot::default(),
+                bases: Vec::new(),
+                base: 0,
+                at: now,
+                claim: None,
             });
-            return;
+            return self.release_next(false);
         };
         let terms = self.cfg.terms;
         let lease = held.lease();
@@ -476,7 +601,45 @@ impl LeaseMachine {
             bases,
             base: 0,
             at: now,
+            claim: None,
         });
+    }
+
+    /// A release's next target once the one before it was answered (`swapped`): the newest claim
+    /// write of unknown outcome left (released with its window's start as the fence: nobody ever
+    /// minted in that window), or, with none left, the end.
+    fn release_next(&mut self, swapped: bool) {
+        if let Op::Write(Write {
+            claim: Some((id, start)),
+            ..
+        }) = self.op
+        {
+            // Answered: freed (with any other value of that claim), or not in the row (the last
+            // entry: nothing changed the list since it was tried).
+            if swapped {
+                self.forget_claims(id, start);
+            } else {
+                self.drop_claim(self.unknown_claims.len() - 1);
+            }
+        }
+        let (terms, free) = (self.cfg.terms, self.cfg.release_free_at_once);
+        let target = self.unknown_claims.last().copied();
+        match (&mut self.op, target) {
+            (Op::Write(w), Some(u)) => {
+                let lease = Lease {
+                    generator_id: u.generator_id,
+                    window_start_unix_ms: u.window_start,
+                    window_end_unix_ms: u.value.reserved_until_ms,
+                };
+                w.id = u.generator_id;
+                w.next = terms.released_slot(&lease, None, free);
+                w.bases.clear();
+                w.bases.push(u.value);
+                w.base = 0;
+                w.claim = Some((u.generator_id, u.window_start));
+            }
+            _ => self.op = Op::Done(Outcome::Released),
+        }
     }
 
     /// What to do next at `now`. Past a request's deadline this abandons it (a write that may
@@ -492,7 +655,7 @@ impl LeaseMachine {
                     return Step::Idle;
                 }
                 Op::RevokeThenClaim => {
-                    self.start_claim(now);
+                    self.start_claim(now, None);
                     return Step::Revoke;
                 }
                 Op::Claim(c) => c.deadline,
@@ -564,116 +727,135 @@ impl LeaseMachine {
         let lease_ms = self.cfg.terms.lease_ms();
         let max_retries = self.cfg.max_claim_retries;
         match &mut self.op {
-            Op::Claim(c) => match c.stage {
-                ClaimStage::ReadHigh | ClaimStage::ReadLow { .. } => {
-                    let (from, to, limit) = match c.stage {
-                        ClaimStage::ReadHigh => {
-                            (c.start_id, GENERATOR_ID_COUNT as u16, CLAIM_CANDIDATES)
+            Op::Claim(c) => {
+                // The compare-and-swap of this step: `(id, expected, window start, end,
+                // last_updated_ms, readopt)`; every other step returns here.
+                let (id, expected, start, end, last_updated_ms, readopt) = match c.stage {
+                    ClaimStage::Readopt => {
+                        if c.adopt == 0 {
+                            c.stage = ClaimStage::ReadHigh;
+                            return None;
                         }
-                        ClaimStage::ReadLow { need } => (0, c.start_id, need),
-                        _ => unreachable!(),
-                    };
-                    let free_before = now.saturating_sub(lease_ms);
-                    let deadline = c.deadline;
-                    let request = Request::ReadFree {
-                        from,
-                        to,
-                        limit,
-                        free_before_ms: free_before,
-                    };
-                    Some(self.issue(
-                        request,
-                        deadline,
-                        InFlight::Read {
+                        c.adopt -= 1;
+                        let u = self.unknown_claims[c.adopt];
+                        if u.grant {
+                            return None;
+                        }
+                        // The window a claim made now from the same fence would get, never ending
+                        // before what was written; `now` as any claim writes it (a later one would
+                        // leave the first renewal nothing to change, and the next due at once).
+                        let (start, end) = self.cfg.terms.claim_window(u.window_start - 1, now);
+                        let end = end.max(u.value.reserved_until_ms);
+                        (u.generator_id, u.value, start, end, now, true)
+                    }
+                    ClaimStage::Try if c.index < c.candidates.len() => {
+                        let (id, slot) = c.candidates[c.index];
+                        let terms = self.cfg.terms;
+                        let (start, end, last) = match c.grant_ms {
+                            Some(window_ms) => {
+                                let (start, end) =
+                                    terms.grant_window(slot.reserved_until_ms, now, window_ms);
+                                (start, end, end.saturating_sub(lease_ms))
+                            }
+                            None => {
+                                let (start, end) = terms.claim_window(slot.reserved_until_ms, now);
+                                (start, end, now)
+                            }
+                        };
+                        (id, slot, start, end, last, false)
+                    }
+                    ClaimStage::ReadHigh | ClaimStage::ReadLow { .. } => {
+                        let (from, to, limit) = match c.stage {
+                            ClaimStage::ReadHigh => {
+                                (c.start_id, GENERATOR_ID_COUNT as u16, CLAIM_CANDIDATES)
+                            }
+                            ClaimStage::ReadLow { need } => (0, c.start_id, need),
+                            _ => unreachable!(),
+                        };
+                        let free_before = now.saturating_sub(lease_ms);
+                        let deadline = c.deadline;
+                        let request = Request::ReadFree {
                             from,
                             to,
                             limit,
-                            free_before,
-                        },
-                    ))
-                }
-                ClaimStage::Try => {
-                    if c.index < c.candidates.len() {
-                        let index = c.index;
-                        let (id, slot) = c.candidates[index];
-                        let deadline = c.deadline;
-                        let grant = c.grant_ms;
-                        let (start, end) = match grant {
-                            Some(window_ms) => {
-                                self.cfg
-                                    .terms
-                                    .grant_window(slot.reserved_until_ms, now, window_ms)
-                            }
-                            None => self.cfg.terms.claim_window(slot.reserved_until_ms, now),
-                        };
-                        let holder = self.token();
-                        let last_updated_ms = if grant.is_some() {
-                            end.saturating_sub(lease_ms)
-                        } else {
-                            now
-                        };
-                        let next = Slot {
-                            last_updated_ms,
-                            reserved_until_ms: end,
-                            holder,
-                        };
-                        if !next.is_storable() {
-                            if let Op::Claim(c) = &mut self.op {
-                                c.index += 1;
-                            }
-                            return None;
-                        }
-                        let request = Request::CompareAndSwap {
-                            generator_id: id,
-                            expected: slot,
-                            next,
+                            free_before_ms: free_before,
                         };
                         return Some(self.issue(
                             request,
                             deadline,
-                            InFlight::Claim {
-                                index,
-                                next,
-                                start,
-                                at: now,
+                            InFlight::Read {
+                                from,
+                                to,
+                                limit,
+                                free_before,
                             },
                         ));
                     }
-                    // Every candidate tried (or none was free): this attempt is over.
-                    c.attempt += 1;
-                    if c.attempt > max_retries {
-                        let (saw_free, contention) = (c.saw_free, c.contention);
-                        self.op =
-                            Op::Done(Outcome::Failed(self.claim_failure(saw_free, contention)));
+                    ClaimStage::Try => {
+                        // Every candidate tried (or none was free): this attempt is over.
+                        c.attempt += 1;
+                        if c.attempt > max_retries {
+                            let (saw_free, contention) = (c.saw_free, c.contention);
+                            self.op =
+                                Op::Done(Outcome::Failed(self.claim_failure(saw_free, contention)));
+                            return None;
+                        }
+                        let (lo, hi) = (
+                            self.cfg.min_retry_ms,
+                            self.cfg.max_retry_ms.max(self.cfg.min_retry_ms),
+                        );
+                        let pause = lo + self.below((hi - lo + 1) as u64) as i64;
+                        let until = now.saturating_add(pause);
+                        if let Op::Claim(c) = &mut self.op {
+                            c.stage = ClaimStage::Backoff { until };
+                        }
                         return None;
                     }
-                    let (lo, hi) = (
-                        self.cfg.min_retry_ms,
-                        self.cfg.max_retry_ms.max(self.cfg.min_retry_ms),
-                    );
-                    let pause = lo + self.below((hi - lo + 1) as u64) as i64;
-                    let until = now.saturating_add(pause);
-                    if let Op::Claim(c) = &mut self.op {
-                        c.stage = ClaimStage::Backoff { until };
+                    ClaimStage::Backoff { until } => {
+                        if now < until {
+                            return Some(Step::Wait {
+                                until_ms: until.min(c.deadline),
+                            });
+                        }
+                        let start_id = self.pick_start();
+                        if let Op::Claim(c) = &mut self.op {
+                            c.start_id = start_id;
+                            c.candidates.clear();
+                            c.index = 0;
+                        }
+                        self.begin_attempt();
+                        return None;
                     }
-                    None
+                };
+                let deadline = c.deadline;
+                let next = Slot {
+                    last_updated_ms,
+                    reserved_until_ms: end,
+                    holder: self.token(), // fresh: never the value a re-adoption compares against
+                };
+                if !next.is_storable() {
+                    if let (Op::Claim(c), false) = (&mut self.op, readopt) {
+                        c.index += 1;
+                    }
+                    return None;
                 }
-                ClaimStage::Backoff { until } => {
-                    if now < until {
-                        return Some(Step::Wait {
-                            until_ms: until.min(c.deadline),
-                        });
-                    }
-                    let start_id = self.pick_start();
-                    if let Op::Claim(c) = &mut self.op {
-                        c.start_id = start_id;
-                        c.stage = ClaimStage::ReadHigh;
-                        c.candidates.clear();
-                        c.index = 0;
-                    }
-                    None
-                }
-            },
+                let request = Request::CompareAndSwap {
+                    generator_id: id,
+                    expected,
+                    next,
+                };
+                Some(self.issue(
+                    request,
+                    deadline,
+                    InFlight::Claim {
+                        id,
+                        next,
+                        start,
+                        at: now,
+                        readopt,
+                    },
+                ))
+            }
             Op::Write(w) => {
                 if w.base < w.bases.len() {
                     let request = Request::CompareAndSwap {
@@ -684,15 +866,15 @@ impl LeaseMachine {
                     let deadline = w.deadline;
                     return Some(self.issue(request, deadline, InFlight::Write));
                 }
-                // No base matched: someone else holds the slot.
+                // No base matched: someone else holds the slot (for a release: its next target).
                 let kind = w.kind;
                 self.held = None;
                 self.unknown.clear();
-                self.op = match kind {
-                    WriteKind::Renew => Op::Done(Outcome::Lost),
-                    WriteKind::Keep => Op::RevokeThenClaim,
-                    WriteKind::Release => Op::Done(Outcome::Released),
-                };
+                match kind {
+                    WriteKind::Renew => self.op = Op::Done(Outcome::Lost),
+                    WriteKind::Keep => self.op = Op::RevokeThenClaim,
+                    WriteKind::Release => self.release_next(false),
+                }
                 None
             }
             Op::Idle | Op::Done(_) | Op::RevokeThenClaim => None,
@@ -805,15 +987,16 @@ impl LeaseMachine {
             (
                 Op::Claim(c),
                 InFlight::Claim {
-                    index,
+                    id,
                     next,
                     start,
                     at,
+                    readopt,
                 },
             ) => {
                 if swapped && c.grant_ms.is_some() {
                     let lease = Lease {
-                        generator_id: c.candidates[index].0,
+                        generator_id: id,
                         window_start_unix_ms: start,
                         window_end_unix_ms: next.reserved_until_ms,
                     };
@@ -821,7 +1004,10 @@ impl LeaseMachine {
                     self.unknown.clear();
                     self.op = Op::Done(Outcome::Leased(lease));
                 } else if swapped {
-                    let id = c.candidates[index].0;
+                    if readopt {
+                        // Our write was in the row: the id was ours all along, now with a window.
+                        self.forget_claims(id, start);
+                    }
                     let held = Held {
                         generator_id: id,
                         slot: next,
@@ -831,6 +1017,10 @@ impl LeaseMachine {
                     self.held = Some(held);
                     self.unknown.clear();
                     self.op = Op::Done(Outcome::Leased(held.lease()));
+                } else if readopt {
+                    // Not in the row: forgotten (nothing changed the list since it was tried).
+                    let k = c.adopt;
+                    self.drop_claim(k);
                 } else {
                     c.index += 1; // taken under us: the next candidate
                 }
@@ -840,7 +1030,7 @@ impl LeaseMachine {
                     w.base += 1;
                 } else if w.kind == WriteKind::Release {
                     self.unknown.clear();
-                    self.op = Op::Done(Outcome::Released);
+                    self.release_next(true);
                 } else if let Some(h) = &mut self.held {
                     h.slot = w.next;
                     h.renewed_at = w.at;
@@ -863,6 +1053,7 @@ impl LeaseMachine {
             return false;
         };
         let _ = now;
+        self.remember_in_flight(what);
         match (&mut self.op, what) {
             (Op::Claim(c), _) if contention => {
                 c.contention = true;
@@ -875,11 +1066,9 @@ impl LeaseMachine {
                 }));
             }
             (Op::Write(w), _) => {
-                let (kind, next) = (w.kind, w.next);
-                let operation = if kind == WriteKind::Release {
+                let operation = if w.kind == WriteKind::Release {
                     "releasing the generator id"
                 } else {
-                    self.remember_unknown(next);
                     "renewing the lease"
                 };
                 self.op = Op::Done(Outcome::Failed(Error::StoreFailed { operation }));
@@ -1005,6 +1194,309 @@ mod tests {
             } => (seq, generator_id, expected, next, deadline_ms),
             other => panic!("expected a compare-and-swap, got {other:?}"),
         }
+    }
+
+    /// Starts a claim at `now` and answers its read from `store`: the next step is its first
+    /// compare-and-swap (seq, generator id, expected, next, deadline).
+    fn claim_until_swap(
+        m: &mut LeaseMachine,
+        store: &mut MemoryStore,
+        now: i64,
+    ) -> (u32, u16, Slot, Slot, i64) {
+        m.claim(now);
+        read_until_swap(m, store, now)
+    }
+
+    /// Answers the read the running claim asks for from `store`; returns its compare-and-swap.
+    fn read_until_swap(
+        m: &mut LeaseMachine,
+        store: &mut MemoryStore,
+        now: i64,
+    ) -> (u32, u16, Slot, Slot, i64) {
+        let Step::Io {
+            seq,
+            request:
+                Request::ReadFree {
+                    from,
+                    to,
+                    limit,
+                    free_before_ms,
+                },
+            ..
+        } = m.poll(now)
+        else {
+            panic!("expected a read")
+        };
+        let rows = store.read_free(from, to, limit, free_before_ms);
+        assert!(m.handle_rows(seq, now, &rows));
+        cas(m, now)
+    }
+
+    /// What slot `id` of `store` holds.
+    fn slot_of(store: &mut MemoryStore, id: u16) -> Slot {
+        store.read_free(id, id + 1, 1, i64::MAX)[0].1.unwrap()
+    }
+
+    /// The three ways a claim's compare-and-swap ends without an answer: the deadline (the
+    /// driver's timer), a failure, a failure with contention (the claim goes on: a second attempt).
+    #[derive(Debug, Clone, Copy)]
+    enum NoAnswer {
+        Timeout,
+        Failure,
+        Contention,
+    }
+
+    /// Ends the compare-and-swap `seq` of a claim without an answer; with contention the claim
+    /// pauses, and the pause ends.
+    fn no_answer(m: &mut LeaseMachine, seq: u32, now: i64, how: NoAnswer) {
+        match how {
+            NoAnswer::Timeout => assert!(m.handle_timeout(seq, now)),
+            NoAnswer::Failure => assert!(m.handle_failure(seq, now, false)),
+            NoAnswer::Contention => {
+                assert!(m.handle_failure(seq, now, true));
+                let Step::Wait { .. } = m.poll(now) else {
+                    panic!("expected the pause between attempts")
+                };
+                m.wake(now);
+                return;
+            }
+        }
+        let code = if matches!(how, NoAnswer::Timeout) {
+            "STORE_TIMEOUT"
+        } else {
+            "DATABASE_ERROR"
+        };
+        assert!(
+            matches!(m.poll(now), Step::Done(Outcome::Failed(e)) if e.code() == code),
+            "{how:?}"
+        );
+    }
+
+    /// The in-memory session, with one retry (a contention failure leads to a second attempt).
+    fn retrying() -> MachineConfig {
+        MachineConfig {
+            max_claim_retries: 1,
+            min_retry_ms: 10,
+            max_retry_ms: 10,
+            ..config()
+        }
+    }
+
+    /// A claim at 10 000 whose compare-and-swap gets no answer (`how`; applied to the store if
+    /// `lands`), then at `now` the next claim (with contention: the same claim's next attempt),
+    /// whose first step must be a compare-and-swap from that write. Returns the machine, the store,
+    /// that step's seq, the id, the value the first claim wrote and what the next one writes.
+    fn unanswered_then_claim(
+        how: NoAnswer,
+        lands: bool,
+        now: i64,
+    ) -> (LeaseMachine, MemoryStore, u32, u16, Slot, Slot) {
+        let mut store = MemoryStore::default();
+        let mut m = LeaseMachine::new(retrying(), [3, 4]);
+        let (seq, id, free, written, _) = claim_until_swap(&mut m, &mut store, 10_000);
+        if lands {
+            assert!(store.compare_and_swap(id, &free, &written)); // applied; no answer comes
+        }
+        no_answer(&mut m, seq, 10_000, how);
+        assert_eq!(
+            m.lease(),
+            None,
+            "{how:?}: nothing adopted from an unconfirmed write"
+        );
+        let unknown: Vec<_> = m.unknown_claims().collect();
+        assert_eq!(unknown, [(id, written)], "{how:?}");
+        if !matches!(how, NoAnswer::Contention) {
+            m.claim(now);
+        }
+        let (seq, again, expected, next, _) = cas(&mut m, now);
+        assert_eq!(
+            (again, expected),
+            (id, written),
+            "{how:?}: the write of unknown outcome first"
+        );
+        assert_ne!(next.holder, written.holder, "{how:?}: a fresh token");
+        (m, store, seq, id, written, next)
+    }
+
+    #[test]
+    fn a_claim_whose_write_landed_unanswered_is_re_adopted_first() {
+        for how in [NoAnswer::Timeout, NoAnswer::Failure, NoAnswer::Contention] {
+            let now = 10_500;
+            let (mut m, mut store, seq, id, landed, next) = unanswered_then_claim(how, true, now);
+            assert!(m.handle_swap(seq, now, store.compare_and_swap(id, &landed, &next)));
+            // Its window: from the same fence (nobody minted in the one never adopted), for a lease from now.
+            let lease = Lease {
+                generator_id: id,
+                window_start_unix_ms: 1,
+                window_end_unix_ms: now + 2_000,
+            };
+            assert_eq!(m.poll(now), Step::Done(Outcome::Leased(lease)), "{how:?}");
+            assert_eq!(slot_of(&mut store, id), next);
+            assert_eq!(m.unknown_claims().count(), 0, "{how:?}");
+            // And it is a lease like any other: renewed from what the re-adoption wrote.
+            m.renew(now + 1_000);
+            let (_, _, base, _, _) = cas(&mut m, now + 1_000);
+            assert_eq!(base, next, "{how:?}");
+        }
+    }
+
+    #[test]
+    fn a_claim_whose_write_never_landed_is_tried_once_then_the_claim_goes_on() {
+        for how in [NoAnswer::Timeout, NoAnswer::Failure, NoAnswer::Contention] {
+            let now = 10_500;
+            let (mut m, mut store, seq, id, _, _) = unanswered_then_claim(how, false, now);
+            assert!(m.handle_swap(seq, now, false)); // not in the row: forgotten
+            assert_eq!(m.unknown_claims().count(), 0, "{how:?}");
+            let (seq, again, expected, next, _) = read_until_swap(&mut m, &mut store, now);
+            assert_eq!(
+                (again, expected),
+                (id, Slot::FREE),
+                "{how:?}: the normal claim"
+            );
+            assert!(m.handle_swap(seq, now, store.compare_and_swap(id, &expected, &next)));
+            assert!(
+                matches!(m.poll(now), Step::Done(Outcome::Leased(_))),
+                "{how:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_release_after_a_failed_claim_frees_the_id_its_write_took() {
+        for free_at_once in [true, false] {
+            let cfg = MachineConfig {
+                release_free_at_once: free_at_once,
+                ..config()
+            };
+            let mut store = MemoryStore::default();
+            let mut m = LeaseMachine::new(cfg.clone(), [3, 4]);
+            let (seq, id, free, landed, deadline) = claim_until_swap(&mut m, &mut store, 10_000);
+            assert!(store.compare_and_swap(id, &free, &landed));
+            assert!(matches!(
+                m.poll(deadline),
+                Step::Done(Outcome::Failed(Error::StoreTimeout { .. }))
+            ));
+            assert!(!m.handle_swap(seq, deadline, true), "too late");
+            // Closing the session: nothing held, but the id our write may hold is given back.
+            m.release(deadline, None);
+            let (seq, again, expected, next, _) = cas(&mut m, deadline);
+            assert_eq!((again, expected), (id, landed));
+            let released = Slot {
+                last_updated_ms: if free_at_once {
+                    Slot::FREE.last_updated_ms
+                } else {
+                    -2_000
+                },
+                reserved_until_ms: 0, // the fence it was claimed from: nothing was minted above it
+                holder: 0,
+            };
+            assert_eq!(next, released);
+            assert!(m.handle_swap(seq, deadline, store.compare_and_swap(id, &expected, &next)));
+            assert_eq!(m.poll(deadline), Step::Done(Outcome::Released));
+            assert_eq!(m.unknown_claims().count(), 0);
+            // Free at once for the next claimer (not a lease later), from the same fence.
+            let mut other = LeaseMachine::new(cfg, [5, 6]);
+            other.claim(deadline);
+            let Outcome::Leased(lease) = other.run_sync(deadline, &mut store) else {
+                panic!("no lease")
+            };
+            assert_eq!((lease.generator_id, lease.window_start_unix_ms), (id, 1));
+        }
+    }
+
+    #[test]
+    fn a_release_that_finds_the_claim_gone_or_unanswered_ends_as_it_did() {
+        let mut store = MemoryStore::default();
+        let mut m = LeaseMachine::new(config(), [3, 4]);
+        let (seq, ..) = claim_until_swap(&mut m, &mut store, 10_000);
+        assert!(m.handle_failure(seq, 10_000, false)); // never landed
+        m.release(10_100, Some(10_050));
+        let (seq, ..) = cas(&mut m, 10_100);
+        assert!(m.handle_swap(seq, 10_100, false));
+        assert_eq!(m.poll(10_100), Step::Done(Outcome::Released));
+        // With nothing of unknown outcome, a release without a lease does no I/O.
+        m.release(10_200, None);
+        assert_eq!(m.poll(10_200), Step::Done(Outcome::Released));
+        // A release that times out keeps what it could not free (a later release tries again).
+        let (seq, ..) = claim_until_swap(&mut m, &mut store, 11_000);
+        assert!(m.handle_timeout(seq, 11_000));
+        assert!(matches!(m.poll(11_000), Step::Done(Outcome::Failed(_))));
+        m.release(11_000, None);
+        let (seq, ..) = cas(&mut m, 11_000);
+        assert!(m.handle_timeout(seq, 12_000));
+        assert!(matches!(
+            m.poll(12_000),
+            Step::Done(Outcome::Failed(Error::StoreTimeout { .. }))
+        ));
+        assert_eq!(m.unknown_claims().count(), 1);
+    }
+
+    #[test]
+    fn a_release_frees_the_lease_held_and_then_claims_of_unknown_outcome() {
+        let mut store = MemoryStore::default();
+        let mut m = LeaseMachine::new(config(), [3, 4]);
+        // A claim lands unanswered on id 0; the next claim's re-adoption of it fails in flight.
+        let (seq, id0, free, landed, _) = claim_until_swap(&mut m, &mut store, 10_000);
+        assert!(store.compare_and_swap(id0, &free, &landed));
+        assert!(m.handle_timeout(seq, 10_000));
+        assert!(matches!(m.poll(10_000), Step::Done(Outcome::Failed(_))));
+        m.claim(10_100);
+        let (seq, ..) = cas(&mut m, 10_100);
+        assert!(m.handle_failure(seq, 10_100, false)); // the re-adoption failed in flight
+        assert!(matches!(m.poll(10_100), Step::Done(Outcome::Failed(_))));
+        let ids: Vec<_> = m.unknown_claims().map(|(g, _)| g).collect();
+        assert_eq!(
+            ids,
+            [id0, id0],
+            "the re-adoption's write may be in the row too"
+        );
+        // Held: id 1 (claimed by hand); then the release frees it, then id 0 from either value.
+        let mut held = LeaseMachine::new(config(), [7, 8]);
+        held.claim(10_200);
+        let Outcome::Leased(lease) = held.run_sync(10_200, &mut store) else {
+            panic!()
+        };
+        assert_eq!(lease.generator_id, 1);
+        held.unknown_claims = m.unknown_claims.clone();
+        held.release(10_300, None);
+        let (seq, id, ..) = cas(&mut held, 10_300);
+        assert_eq!(id, 1, "the lease held first");
+        assert!(held.handle_swap(seq, 10_300, true));
+        let (seq, id, expected, _, _) = cas(&mut held, 10_300);
+        assert_ne!(expected, landed, "the newest value first");
+        assert!(held.handle_swap(seq, 10_300, false));
+        let (seq, id_again, expected, next, _) = cas(&mut held, 10_300);
+        assert_eq!((id, id_again, expected), (id0, id0, landed));
+        assert!(held.handle_swap(seq, 10_300, store.compare_and_swap(id, &expected, &next)));
+        assert_eq!(held.poll(10_300), Step::Done(Outcome::Released));
+        assert_eq!(slot_of(&mut store, id0).holder, 0);
+    }
+
+    #[test]
+    fn a_grant_of_unknown_outcome_is_never_adopted_only_released() {
+        let mut store = MemoryStore::default();
+        let mut m = LeaseMachine::new(config(), [3, 4]);
+        m.grant(10_000, 60_000);
+        let (seq, id, free, landed, _) = read_until_swap(&mut m, &mut store, 10_000);
+        assert!(store.compare_and_swap(id, &free, &landed));
+        assert!(m.handle_timeout(seq, 10_000));
+        assert!(matches!(m.poll(10_000), Step::Done(Outcome::Failed(_))));
+        m.claim(10_100);
+        assert!(
+            matches!(
+                m.poll(10_100),
+                Step::Io {
+                    request: Request::ReadFree { .. },
+                    ..
+                }
+            ),
+            "a grant's window is nobody's lease: not re-adopted"
+        );
+        m.release(10_100, None);
+        let (seq, again, expected, next, _) = cas(&mut m, 10_100);
+        assert_eq!((again, expected, next.reserved_until_ms), (id, landed, 0));
+        assert!(m.handle_swap(seq, 10_100, true));
+        assert_eq!(m.poll(10_100), Step::Done(Outcome::Released));
     }
 
     #[test]

@@ -108,6 +108,10 @@ pub const MAX_BATCH: i64 = 1 << 24;
 pub const CLAIM_CANDIDATES: u16 = 16;
 /// Renewals of unknown outcome a session remembers (their writes may be in the row).
 pub const MAX_UNKNOWN_WRITES: usize = 8;
+/// Claim writes of unknown outcome a session remembers (generator ids it may hold without
+/// knowing): the next claim tries them first, and a release frees them (docs/PROTOCOL.md,
+/// "Claims of unknown outcome").
+pub const MAX_UNKNOWN_CLAIMS: usize = 8;
 /// Largest magnitude of a millisecond value written to a store: JS's safe integers.
 pub const MAX_STORE_MS: i64 = (1 << 53) - 1;
 

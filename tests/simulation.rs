@@ -15,6 +15,8 @@
 //!   claim themselves after `Lost`; now and then one renews early), get paused for longer than a
 //!   lease (SIGSTOP: their events wait), killed (never release; a fresh holder replaces them) and
 //!   closed (revoke, then `release`); clocks offset by seconds, drifting, stepping (up to 30 s).
+//! - The end: RUN_MS in, the store recovers (a calm network, no outages); DRAIN_MS later every
+//!   holder closes.
 //!
 //! Checked in every run:
 //! - no two holders mint with one (generator id, ms); no id repeats; every id lies in its lease;
@@ -23,8 +25,13 @@
 //! - no operation waits past its deadline: a poll at or after a request's deadline ends the
 //!   operation with STORE_TIMEOUT, and no deadline lies past the operation's timeout;
 //! - an answer is accepted (`handle_*` returns true) exactly when it answers the request in flight;
-//! - a claim only tries a slot some read of it returned, in range and free; a renewal that writes
-//!   nothing never leaves the next one due at once (a driver renewing when due would spin);
+//! - a claim only tries a slot some read of it returned, in range and free, or re-adopts a claim
+//!   write of its own whose outcome is unknown; renewals and releases start only from values the
+//!   holder wrote; a renewal that writes nothing never leaves the next one due at once (a driver
+//!   renewing when due would spin);
+//! - no id leaked past a failed claim: once a release ended `Released`, no slot is still taken by
+//!   a claim write of that holder never adopted (claims whose compare-and-swap landed unanswered
+//!   are re-adopted by the next claim or freed by the release);
 //! - progress: the holders mint a good share of what they try.
 //!
 //! `SIM_SEEDS=n` runs seeds 1..=n (default 300). A failure names its seed; replay exactly that run
@@ -45,6 +52,16 @@ const RUN_MS: i64 = 30_000;
 /// The group's liveliness probe; a lease lasts two.
 const PROBE_S: i64 = 1;
 const LEASE_MS: i64 = 2_000 * PROBE_S;
+/// After RUN_MS the network is calm; DRAIN_MS later (past any request in flight, any pause) every
+/// holder closes, and the run ends END_MS after RUN_MS.
+const DRAIN_MS: i64 = 20_000;
+const END_MS: i64 = 40_000;
+
+/// A value in a slot, hashable: (generator id, last updated, reserved until, holder).
+type Key = (u16, i64, i64, u128);
+fn key(g: u16, s: Slot) -> Key {
+    (g, s.last_updated_ms, s.reserved_until_ms, s.holder)
+}
 
 /// splitmix64: tiny and deterministic.
 struct Rng(u64);
@@ -88,8 +105,11 @@ enum C {
     HandOvers,
     EarlyRenewals,
     Duplicated,
+    Readopted,
+    FreedUnknown,
+    LeakChecks,
 }
-const NAMES: [&str; 19] = [
+const NAMES: [&str; 22] = [
     "ids tried",
     "ids minted",
     "claims",
@@ -109,6 +129,9 @@ const NAMES: [&str; 19] = [
     "ids claimed after another holder",
     "early renewals",
     "duplicated requests and replies",
+    "claims of unknown outcome re-adopted",
+    "claims of unknown outcome released",
+    "releases checked for leaked ids",
 ];
 type Counts = [u64; NAMES.len()];
 
@@ -213,6 +236,9 @@ struct Holder {
     /// Only the latest `Wake` counts.
     token: u64,
     op: Option<Track>,
+    /// Every value this holder's compare-and-swaps asked to write: a claim may also start from
+    /// one of these (re-adopting a claim of unknown outcome), and releases and renewals only do.
+    written: HashSet<Key>,
 }
 
 /// A window a holder adopted: it may have minted any ms in `lo..=hi` with `gid`.
@@ -249,6 +275,20 @@ struct Sim {
     /// Per generator id: the highest `hi` of its windows; the slot's reservation may never be lower.
     fence: Vec<i64>,
     counts: Counts,
+    /// Past RUN_MS: no more chaos, loss, slow replies, junk rows or outages (the store recovered).
+    calm: bool,
+    /// Past RUN_MS + DRAIN_MS: every holder closes, none spawns.
+    winding_down: bool,
+    /// Which holder wrote each token.
+    writer: HashMap<u128, u32>,
+    /// Tokens some holder adopted a lease with.
+    adopted: HashSet<u128>,
+    /// Values some compare-and-swap found absent from their slot, and those that landed afterwards
+    /// (a request slower than the compare sent after it gave up on it: nobody can release a write
+    /// that has not landed yet; it frees itself a lease after it was made), or landed by a second
+    /// delivery (whose twin then answered that the slot held something else).
+    absent: HashSet<Key>,
+    late: HashSet<Key>,
 }
 
 impl Sim {
@@ -297,6 +337,12 @@ impl Sim {
             windows: Vec::new(),
             fence: vec![i64::MIN; GENERATOR_ID_COUNT],
             counts: [0; NAMES.len()],
+            calm: false,
+            winding_down: false,
+            writer: HashMap::new(),
+            adopted: HashSet::new(),
+            absent: HashSet::new(),
+            late: HashSet::new(),
             rng,
         };
         for _ in 0..population {
@@ -319,12 +365,33 @@ impl Sim {
 
     fn run(mut self) -> Counts {
         while let Some(Queued(t, _, ev)) = self.queue.pop() {
-            if t > RUN_MS {
+            if t > RUN_MS + END_MS {
                 break;
+            }
+            if t > RUN_MS && !self.calm {
+                // The store recovers: the network turns calm (what is in flight still arrives).
+                self.calm = true;
+                (self.loss, self.reply_loss, self.slow, self.junk) = (0, 0, 0, 0);
+                self.outage_until = 0;
+            }
+            if t > RUN_MS + DRAIN_MS && !self.winding_down {
+                // Everything sent before the calm has arrived: every holder closes.
+                self.winding_down = true;
+                self.t = t;
+                for uid in self.holders.iter().map(|h| h.uid).collect::<Vec<_>>() {
+                    let Some(i) = self.holders.iter().position(|h| h.uid == uid) else {
+                        continue;
+                    };
+                    let h = &mut self.holders[i];
+                    if !h.closing && h.paused_until <= t {
+                        self.close(i);
+                    }
+                }
             }
             self.t = t;
             self.handle(ev);
         }
+        assert!(self.winding_down, "the run ended before the wind-down");
         let (tried, minted) = (
             self.counts[C::Attempts as usize],
             self.counts[C::Minted as usize],
@@ -335,6 +402,26 @@ impl Sim {
             "progress: only {minted} of {tried} ids minted"
         );
         self.counts
+    }
+
+    /// When holder `uid`'s release ended `Released` (its clock reading `now`): a slot still taken
+    /// by the free rule (written within a lease of `now`) with the token of a claim of `uid` never
+    /// adopted (its outcome was unknown) is an id leaked past a failed claim, held for nothing until
+    /// its lease runs out; unless its write landed after a compare had found it absent, or by a
+    /// second delivery. (A lease's own writes can still outlive it, as before: a renewal forgotten
+    /// past MAX_UNKNOWN_WRITES in a long outage reads as a loss later, never a shared id.)
+    fn check_leaks(&mut self, uid: u32, now: i64) {
+        for (g, slot) in self.slots.iter().enumerate() {
+            let leaked = self.writer.get(&slot.holder) == Some(&uid)
+                && !self.adopted.contains(&slot.holder)
+                && slot.last_updated_ms >= now - LEASE_MS
+                && !self.late.contains(&key(g as u16, *slot));
+            assert!(
+                !leaked,
+                "generator id {g} still holds {slot:?} at {now}, a claim of unknown outcome by holder {uid}, whose release ended Released: a leaked id"
+            );
+        }
+        self.count(C::LeakChecks);
     }
 
     fn handle(&mut self, ev: Ev) {
@@ -395,6 +482,9 @@ impl Sim {
     }
 
     fn spawn(&mut self) {
+        if self.winding_down {
+            return;
+        }
         let uid = self.next_uid;
         self.next_uid += 1;
         let cfg = MachineConfig {
@@ -425,6 +515,7 @@ impl Sim {
             keeps: self.rng.chance(700),
             token: 0,
             op: None,
+            written: HashSet::new(),
         });
         self.push(self.t, Ev::Wake { uid, token: 0 });
         let at = self.t + self.rng.range(0, 100);
@@ -432,6 +523,9 @@ impl Sim {
     }
 
     fn chaos(&mut self) {
+        if self.calm {
+            return;
+        }
         let at = self.t + self.rng.range(1, 2 * self.chaos_every_ms);
         self.push(at, Ev::Chaos);
         if self.holders.is_empty() {
@@ -490,7 +584,9 @@ impl Sim {
                     generator_id,
                     expected,
                     next,
-                } => Answer::Swapped(self.compare_and_swap(uid, generator_id, expected, next)),
+                } => {
+                    Answer::Swapped(self.compare_and_swap(uid, generator_id, expected, next, again))
+                }
             }
         };
         if down {
@@ -577,9 +673,17 @@ impl Sim {
         rows
     }
 
-    fn compare_and_swap(&mut self, uid: u32, g: u16, expected: Slot, next: Slot) -> bool {
+    fn compare_and_swap(
+        &mut self,
+        uid: u32,
+        g: u16,
+        expected: Slot,
+        next: Slot,
+        again: bool,
+    ) -> bool {
         let slot = &mut self.slots[g as usize];
         if *slot != expected {
+            self.absent.insert(key(g, expected));
             return false;
         }
         assert!(
@@ -588,6 +692,15 @@ impl Sim {
             next.reserved_until_ms, self.fence[g as usize],
         );
         *slot = next;
+        if again || self.absent.contains(&key(g, next)) {
+            self.late.insert(key(g, next));
+        }
+        let ours = self.writer.get(&expected.holder) == Some(&uid);
+        if next.holder == 0 && ours && !self.adopted.contains(&expected.holder) {
+            self.count(C::FreedUnknown);
+        } else if next.holder != 0 && next.holder != expected.holder && ours {
+            self.count(C::Readopted);
+        }
         true
     }
 
@@ -733,7 +846,20 @@ impl Sim {
                     } = request
                     {
                         let claim = next.holder != expected.holder && next.holder != 0;
-                        assert!(!claim || op.offered.contains(&(generator_id, expected)), "holder {uid} claims generator id {generator_id} from {expected:?}, never read as free");
+                        let own = h.written.contains(&key(generator_id, expected));
+                        let offered = op.offered.contains(&(generator_id, expected));
+                        assert!(!claim || own || offered, "holder {uid} claims generator id {generator_id} from {expected:?}, never read as free nor written by it");
+                        assert!(claim || own, "holder {uid} renews or releases generator id {generator_id} from {expected:?}, which it never wrote");
+                        if claim && !offered {
+                            assert!(
+                                h.machine.unknown_claims().any(|c| c == (generator_id, expected)),
+                                "holder {uid} re-adopts generator id {generator_id} from {expected:?}, not a claim of unknown outcome"
+                            );
+                        }
+                        h.written.insert(key(generator_id, next));
+                        if next.holder != 0 {
+                            self.writer.insert(next.holder, uid);
+                        }
                     }
                     self.send(uid, seq, request);
                     return self.wake_at(i, deadline_ms);
@@ -775,6 +901,7 @@ impl Sim {
         let h = &mut self.holders[i];
         let op = h.op.take().expect("Done with no operation");
         let uid = h.uid;
+        let released = matches!(outcome, Outcome::Released);
         match outcome {
             Outcome::Leased(lease) => {
                 assert!(
@@ -817,6 +944,9 @@ impl Sim {
             }
         }
         if self.holders[i].closing {
+            if released {
+                self.check_leaks(uid, now);
+            }
             self.count(C::Releases);
             self.holders.remove(i);
             let at = self.t + self.rng.range(1, 500);
@@ -833,6 +963,7 @@ impl Sim {
     fn adopt(&mut self, i: usize, lease: Lease) {
         let h = &mut self.holders[i];
         h.gen.adopt_lease(lease);
+        self.adopted.insert(h.machine.holder());
         let (uid, gid, lo, hi) = (
             h.uid,
             lease.generator_id,

@@ -89,7 +89,14 @@ export class DatabaseSyncer {
     }
     const store = storeOf(o);
     const session = await openSession(store, o);
-    const lease = await session.grant(o.windowMs);
+    let lease;
+    try {
+      lease = await session.grant(o.windowMs);
+    } finally {
+      // A grant write of unknown outcome (timed out, failed in flight) went to nobody: free its id
+      // now rather than at its window's end (no I/O when there is none; docs/PROTOCOL.md).
+      await session.release().catch(() => {});
+    }
     return { version: 1, schemaGroupName: session.schemaGroupName, epochUnixMs: session.epochUnixMs, ...lease };
   }
 

@@ -44,9 +44,21 @@ export class LeaseKeeper {
     return readClock(this.#clock);
   }
 
-  /** Claims a generator id and hands it to the core; then keeps it. */
+  /**
+   * Claims a generator id and hands it to the core; then keeps it. A claim that fails may have
+   * left its write in the store (it timed out, or failed in flight): the session releases what it
+   * may hold before the error goes on (bounded: storeTimeoutMs; docs/PROTOCOL.md, "Claims of
+   * unknown outcome"), so a failed `Snowfall.create` leaves no id taken for a lease.
+   */
   async start() {
-    this.#adopt(await this.#session.claim());
+    let lease;
+    try {
+      lease = await this.#session.claim();
+    } catch (err) {
+      await this.#session.release(-1).catch(() => {}); // no I/O unless a claim write is unknown
+      throw err;
+    }
+    this.#adopt(lease);
     this.#schedule();
   }
 

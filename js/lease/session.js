@@ -225,7 +225,9 @@ export class LeaseSession {
   }
 
   /**
-   * Gives the id back (call once the generator stopped minting). Abandons any operation running.
+   * Gives the id back (call once the generator stopped minting), and frees the ids claims of
+   * unknown outcome may hold (docs/PROTOCOL.md; no I/O when there are none). Abandons any
+   * operation running.
    * @param {number} [lastIssuedUnixMs] the last ms minted with it, or -1 for none
    */
   async release(lastIssuedUnixMs = -1) {
