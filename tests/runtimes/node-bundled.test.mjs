@@ -1,5 +1,5 @@
 // A Node service bundled into one file (esbuild --platform=node, as for a Lambda or a container
-// image), ESM and CommonJS, with pg bundled in: the output is copied to a directory with no
+// image, ESM and CommonJS; webpack 5 target node, CommonJS), with pg bundled in: the output is copied to a directory with no
 // node_modules and run there. Everything the package needs at run time must be inside the bundle
 // (no file loaded next to the package's entry at run time: a lazily required database chunk broke
 // this once, before it reached main), and DatabaseSyncer leases an id on the loopback PostgreSQL.
@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { copyFileSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { createRequire } from "node:module";
 import { describe, test } from "node:test";
 import { promisify } from "node:util";
 import { devPackage, installedPackage, makeTempDir, repoBin } from "./pack.mjs";
@@ -36,26 +37,43 @@ const pool = new pg.Pool({ connectionString: process.env.PG_URL, max: 2 });
 })().catch((e) => { console.error(e); process.exit(1); });
 `;
 
-describe("a Node service bundled with esbuild (platform node) runs without node_modules", { timeout: 240_000 }, () => {
-  for (const format of ["esm", "cjs"]) {
+// webpack 5 as tests/runtimes/browser-bundlers.test.mjs pins it
+const WEBPACK = "webpack@5.112";
+
+describe("a Node service bundled into one file (esbuild platform node, webpack 5 target node) runs without node_modules", { timeout: 240_000 }, () => {
+  for (const format of ["esm", "cjs", "webpack-cjs"]) {
     test(`${format}: ids, DatabaseSyncer on PostgreSQL, schemaGroupSql, SnowfallError, all from the one bundled file`, async () => {
       const pgUrl = postgresUrl();
-      const { projectDir } = await installedPackage({ extraPackages: [devPackage("pg")] });
-      const src = path.join(projectDir, `service-${format}.${format === "esm" ? "mjs" : "cjs"}`);
-      writeFileSync(src, APP(format === "esm"
+      const { projectDir } = await installedPackage({ extraPackages: [devPackage("pg"), WEBPACK] });
+      const esm = format === "esm";
+      const src = path.join(projectDir, `service-${format}.${esm ? "mjs" : "cjs"}`);
+      writeFileSync(src, APP(esm
         ? 'import pg from "pg";\nimport { Snowfall, SnowfallError, DatabaseSyncer, fromPg, schemaGroupSql } from "snowfall-wasm";'
         : 'const pg = require("pg");\nconst { Snowfall, SnowfallError, DatabaseSyncer, fromPg, schemaGroupSql } = require("snowfall-wasm");'));
       const outDir = makeTempDir(`snowfall-bundled-${format}-`);
-      const out = path.join(outDir, `service.${format === "esm" ? "mjs" : "cjs"}`);
-      // ESM output: pg is CommonJS and require()s Node's built-ins, so the bundle gets the usual
-      // createRequire banner (esbuild's own advice); the package itself needs none.
-      const banner = format === "esm" ? ['--banner:js=import { createRequire as __cr } from "node:module"; const require = __cr(import.meta.url);'] : [];
-      await run(repoBin("esbuild"), [src, "--bundle", "--platform=node", `--format=${format}`, "--external:pg-native", "--log-level=error", ...banner, `--outfile=${out}`], { cwd: projectDir });
+      const out = path.join(outDir, `service.${esm ? "mjs" : "cjs"}`);
+      if (format === "webpack-cjs") {
+        // node.cjs's store code is required from next to it on first use (a literal require,
+        // which webpack must follow into the bundle, as esbuild does)
+        const webpack = createRequire(path.join(projectDir, "package.json"))("webpack");
+        const stats = await new Promise((resolve, reject) => webpack({
+          mode: "production", context: projectDir, target: "node", entry: src, devtool: false,
+          output: { path: outDir, filename: path.basename(out), library: { type: "commonjs2" } },
+          externals: { "pg-native": "commonjs pg-native" }, optimization: { minimize: false },
+        }, (err, st) => (err ? reject(err) : resolve(st))));
+        assert.ok(!stats.hasErrors(), stats.toString({ all: false, errors: true }));
+        assert.deepEqual(readdirSync(outDir), [path.basename(out)], "webpack emitted more than one file");
+      } else {
+        // ESM output: pg is CommonJS and require()s Node's built-ins, so the bundle gets the usual
+        // createRequire banner (esbuild's own advice); the package itself needs none.
+        const banner = esm ? ['--banner:js=import { createRequire as __cr } from "node:module"; const require = __cr(import.meta.url);'] : [];
+        await run(repoBin("esbuild"), [src, "--bundle", "--platform=node", `--format=${format}`, "--external:pg-native", "--log-level=error", ...banner, `--outfile=${out}`], { cwd: projectDir });
+      }
       // Only the bundle travels: a directory of its own, nothing else in it.
       const runDir = makeTempDir(`snowfall-bundled-run-${format}-`);
       copyFileSync(out, path.join(runDir, path.basename(out)));
       assert.deepEqual(readdirSync(runDir), [path.basename(out)]);
-      const group = `bundled_${format}_${process.pid}`;
+      const group = `bundled_${format.replace("-", "_")}_${process.pid}`;
       const { stdout } = await run(process.execPath, [path.basename(out)], { cwd: runDir, timeout: 60_000, env: { ...process.env, PG_URL: pgUrl, GROUP: group } })
         .catch((e) => assert.fail(`the bundled service failed (exit ${e.code}):\n${e.stdout}\n${e.stderr}`));
       const r = JSON.parse(stdout.trim().split("\n").pop());
