@@ -122,6 +122,12 @@ describe("Node 22, Deno 2, Bun 1 (installed package)", { skip, timeout: 280_000 
       const r = await runIn(runtime, "ids.cjs", `const { Snowfall, decodeGuid } = require("snowfall-wasm");\n${IDS}`,
         { permissions: ["--allow-read"] });
       assertIds(r, runtime);
+      // node.cjs requires its store code (node-stores.cjs) on first use: there too
+      const stores = await runIn(runtime, "stores.cjs", `const sf = require("snowfall-wasm");
+        let refused; try { sf.fromPg({}); } catch (e) { refused = [e instanceof sf.SnowfallError, e.code]; }
+        console.log(JSON.stringify({ sql: sf.schemaGroupSql({ dialect: "sqlite", schemaGroupName: "orders" }).includes("snowfall_orders_manifest"), refused, name: sf.LeaseSession.name }));`,
+      { permissions: ["--allow-read"] });
+      assert.deepEqual(stores, { sql: true, refused: [true, "INVALID_TYPE"], name: "LeaseSession" }, `${runtime}: the store code through require`);
     });
 
     const kind = runtime === "Bun 1" ? "bun:sqlite" : "node:sqlite";
