@@ -9,7 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { measureCold } from './cold.mjs';
+import { beforeName, coldArgs, f2, fx, measureCold, pairedRatio } from './cold.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ENGINES = join(ROOT, 'tests/runtimes/engines/node_modules');
@@ -35,31 +35,23 @@ function entryOf(dir, conditions, kind) {
 }
 const BASE = '@sapphire/snowflake';
 
-const median = (xs) => {
-  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length ? (s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2) : NaN;
-};
-const fx = (x) => (Number.isFinite(x) ? `${x.toFixed(2)}x` : 'n/a');
-const f2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : 'n/a');
-
-/** Rows per runtime: { runtime, rows: Map(name -> { totalMs, totalRatio, wallRatio, vsBefore }) }. */
+/** Per runtime: { runtime, cold: measureCold()'s Map, our rows with vsBefore / wallVsBefore (--before) }. */
 export function measureRuntimes(samples, before) {
   const out = [];
   for (const rt of RUNTIMES) {
     if (!existsSync(rt.bin)) throw new Error(`${rt.name} is not installed at ${rt.bin}: run bash scripts/setup.sh --tests`);
     const list = [];
-    for (const [tag, dir] of [['', join(ROOT, 'pkg')], ...(before ? [[', before', resolve(before)]] : [])]) {
-      list.push({ name: `snowfall-wasm${tag}`, child: 'snowfall-wasm', entry: pathToFileURL(entryOf(dir, rt.conditions, 'import')).href });
-      list.push({ name: `snowfall-wasm (require${tag})`, child: 'snowfall-wasm (require)', entry: entryOf(dir, rt.conditions, 'require') });
+    const ours = ['snowfall-wasm', 'snowfall-wasm (require)'];
+    for (const [name, dir] of [...ours.map((n) => [n, join(ROOT, 'pkg')]), ...(before ? ours.map((n) => [beforeName(n), resolve(before)]) : [])]) {
+      const child = ours.find((n) => name === n || name === beforeName(n));
+      list.push({ name, child, entry: child === 'snowfall-wasm' ? pathToFileURL(entryOf(dir, rt.conditions, 'import')).href : entryOf(dir, rt.conditions, 'require') });
     }
     list.push({ name: 'nodejs-snowflake' }, { name: BASE });
     const cold = measureCold(list, samples, rt);
-    for (const [n, r] of cold) {
-      r.totalRatio = median(r.samples.map((x) => x.totalMs / x.base.totalMs));
-      const b = before && n.startsWith('snowfall-wasm') && !n.includes('before') ? cold.get(n === 'snowfall-wasm' ? 'snowfall-wasm, before' : n.replace(')', ', before)')) : undefined;
-      r.vsBefore = b ? median(r.samples.map((x, i) => x.totalMs / b.samples[i].totalMs)) : NaN;
-      r.wallVsBefore = b ? median(r.samples.map((x, i) => x.wallMs / b.samples[i].wallMs)) : NaN;
+    for (const n of before ? ours : []) {
+      const r = cold.get(n);
+      r.vsBefore = pairedRatio(cold, n, beforeName(n), 'totalMs');
+      r.wallVsBefore = pairedRatio(cold, n, beforeName(n), 'wallMs');
     }
     out.push({ runtime: rt.name, cold });
   }
@@ -81,11 +73,7 @@ export function runtimesTable(results, before) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const args = process.argv.slice(2);
-  const at = args.indexOf('--before');
-  const before = at >= 0 ? args.splice(at, 2)[1] : undefined;
-  if (at >= 0 && !before) throw new Error('--before needs the directory of a built package');
-  const samples = +(args[0] ?? 15);
+  const { samples, before } = coldArgs(process.argv.slice(2), 15);
   const results = measureRuntimes(samples, before);
   console.log(`Cold start in other runtimes, ${samples} paired samples (medians), ${new Date().toISOString()}${before ? `; before = ${before}` : ''}\n`);
   console.log(runtimesTable(results, before).join('\n'));

@@ -20,7 +20,7 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..');
 export const BASE = '@sapphire/snowflake';
 
-const median = (xs) => {
+export const median = (xs) => {
   const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length ? (s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2) : NaN;
@@ -86,8 +86,23 @@ export function coldContenders({ esmUrl, cjsPath, wasmPath }, { floors = false }
   return { list, cleanup };
 }
 
-const f2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : 'n/a');
-const fx = (x) => (Number.isFinite(x) ? `${x.toFixed(2)}x` : 'n/a');
+export const f2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : 'n/a');
+export const fx = (x) => (Number.isFinite(x) ? `${x.toFixed(2)}x` : 'n/a');
+
+/** The row name of another build's `name` (--before): "snowfall-wasm (before)", "... (require, before)". */
+export const beforeName = (name) => (name === 'snowfall-wasm' ? 'snowfall-wasm (before)' : name.replace(')', ', before)'));
+
+/** Median of per-sample ratios a/b of `key` ('totalMs', 'wallMs') between two rows of one measureCold(). */
+export const pairedRatio = (cold, a, b, key) => median(cold.get(a).samples.map((x, i) => x[key] / cold.get(b).samples[i][key]));
+
+/** `[samples] [--before <pkg dir>]` of a bench script's command line. */
+export function coldArgs(argv, defaultSamples) {
+  const args = argv.slice();
+  const at = args.indexOf('--before');
+  const before = at >= 0 ? args.splice(at, 2)[1] : undefined;
+  if (at >= 0 && !before) throw new Error('--before needs the directory of a built package');
+  return { samples: +(args[0] ?? defaultSamples), before };
+}
 
 /** Markdown rows for a measureCold() result. */
 export function coldTable(cold) {
@@ -102,11 +117,7 @@ export function coldTable(cold) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const args = process.argv.slice(2);
-  const at = args.indexOf('--before');
-  const before = at >= 0 ? args.splice(at, 2)[1] : undefined;
-  if (at >= 0 && !before) throw new Error('--before needs the directory of a built package');
-  const samples = +(args[0] ?? 21);
+  const { samples, before } = coldArgs(process.argv.slice(2), 21);
   const pkg = join(ROOT, 'pkg');
   const { list, cleanup } = coldContenders({
     esmUrl: pathToFileURL(join(pkg, 'node.mjs')).href, cjsPath: join(pkg, 'node.cjs'), wasmPath: join(pkg, 'snowfall_wasm_bg.wasm'),
@@ -115,9 +126,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     const dir = resolve(before);
     const at = list.findIndex((c) => c.name === 'nodejs-snowflake');
     list.splice(at, 0,
-      { name: 'snowfall-wasm (import only, before)', child: 'snowfall-wasm (import only)', entry: pathToFileURL(join(dir, 'node.mjs')).href },
-      { name: 'snowfall-wasm (before)', child: 'snowfall-wasm', entry: pathToFileURL(join(dir, 'node.mjs')).href },
-      { name: 'snowfall-wasm (require, before)', child: 'snowfall-wasm (require)', entry: join(dir, 'node.cjs') });
+      { name: beforeName('snowfall-wasm (import only)'), child: 'snowfall-wasm (import only)', entry: pathToFileURL(join(dir, 'node.mjs')).href },
+      { name: beforeName('snowfall-wasm'), child: 'snowfall-wasm', entry: pathToFileURL(join(dir, 'node.mjs')).href },
+      { name: beforeName('snowfall-wasm (require)'), child: 'snowfall-wasm (require)', entry: join(dir, 'node.cjs') });
   }
   try {
     const cold = measureCold(list, samples);
@@ -125,11 +136,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     console.log(coldTable(cold).join('\n'));
     if (before) {
       // after ÷ before, paired per sample like the ratios to @sapphire/snowflake
-      const ratio = (a, b, k) => median(cold.get(a).samples.map((x, i) => x[k] / cold.get(b).samples[i][k]));
       console.log(`\nThis pkg/ ÷ ${before} (paired medians): import + first id / whole process`);
       for (const n of ['snowfall-wasm (import only)', 'snowfall-wasm', 'snowfall-wasm (require)']) {
-        const b = n === 'snowfall-wasm' ? 'snowfall-wasm (before)' : n.replace(')', ', before)');
-        console.log(`  ${n}: ${fx(ratio(n, b, 'totalMs'))} / ${fx(ratio(n, b, 'wallMs'))}`);
+        console.log(`  ${n}: ${fx(pairedRatio(cold, n, beforeName(n), 'totalMs'))} / ${fx(pairedRatio(cold, n, beforeName(n), 'wallMs'))}`);
       }
     }
   } finally {

@@ -98,6 +98,8 @@ export async function buildStoresChunk({ esbuild, pkg, common }) {
 
   // In node.cjs, an import of a lazy file from anywhere else gets the stand-ins: plain classes and
   // functions (as cheap to evaluate at start as the real definitions) calling js/stores/lazy.js.
+  // Each is `lazy.stand(name, ...)`, marked pure, so esbuild drops those that node.cjs's own
+  // modules never import (the lazy files' internal exports).
   const identifier = (n) => {
     if (!/^[A-Za-z_$][\w$]*$/.test(n)) throw new Error(`build: ${JSON.stringify(n)} is not a plain name: no stand-in can be written for it`);
     return n;
@@ -106,24 +108,23 @@ export async function buildStoresChunk({ esbuild, pkg, common }) {
   const standIn = (name, s) => {
     if (s.kind === undefined) return `export const ${name} = ${JSON.stringify(s.value)};`;
     const q = JSON.stringify(name);
+    const stand = (value) => `export const ${name} = /* @__PURE__ */ lazy.stand(${q}, ${value});`;
     if (s.kind === "function") {
       const body = `(${params(s.length)}) { return lazy.call(${q}, this, arguments); }`;
-      // A function declaration stays constructible (as the real one), a method is not (an arrow's
-      // stand-in). Named again after: a bundler may rename the binding, and with it the name.
-      const named = `Object.defineProperty(${name}, "name", { value: ${q} });`;
-      if (s.constructible) return `export function ${name}${body}\n${named}`;
-      return `export const ${name} = { ${s.isAsync ? "async " : ""}${name}${body} }.${name};\n${named}`;
+      // As the real one: a function expression is constructible, an async one or a method (an
+      // arrow's stand-in) is not. (esbuild drops an unused method only with the object around it.)
+      if (s.constructible || s.isAsync) return stand(`${s.isAsync ? "async " : ""}function ${body}`);
+      return stand(`{ ${name}${body} }.${name}`);
     }
-    return [
-      `export class ${name} {`,
+    return stand([
+      "class {",
       `  constructor(${params(s.length)}) { return lazy.construct(${q}, arguments, new.target); }`,
       `  static [Symbol.hasInstance](value) { return lazy.hasInstance(${q}, this, value); }`,
       ...s.statics.map((m) => (m.getter
         ? `  static get ${identifier(m.name)}() { return lazy.getStatic(${q}, ${JSON.stringify(m.name)}, this); }`
         : `  static ${m.isAsync ? "async " : ""}${identifier(m.name)}(${params(m.length)}) { return lazy.callStatic(${q}, ${JSON.stringify(m.name)}, this, arguments); }`)),
       "}",
-      `lazy.stand(${q}, ${name});`,
-    ].join("\n");
+    ].join("\n"));
   };
   const standInSource = [
     `import { lazyFile } from ${JSON.stringify(join(pkg, "stores/lazy.js"))};`,

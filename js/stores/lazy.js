@@ -21,7 +21,7 @@ const ordinaryHasInstance = Function.prototype[Symbol.hasInstance];
  */
 export function lazyFile(requireFile, core) {
   let exports;
-  const stands = new Map(); // name -> stand-in class
+  const stands = new Map(); // name -> stand-in (class or function)
   const linked = new Map(); // name -> real class
   function load() {
     if (exports !== undefined) return exports;
@@ -57,13 +57,14 @@ export function lazyFile(requireFile, core) {
   }
   return {
     /**
-     * Registers a stand-in class under its export name (right after its definition), and names it
-     * so: esbuild renames a class whose name another module of the bundle also uses
-     * (`LeaseSession2`), and its `name` with it.
+     * Registers a stand-in under its export name, names it so (it is defined anonymous: a bundler
+     * renames a binding whose name another module of the bundle also uses, `LeaseSession2`, and a
+     * class's or function's `name` with it), and returns it.
      */
     stand: (name, stand) => {
       Object.defineProperty(stand, "name", { value: name });
       stands.set(name, stand);
+      return stand;
     },
     /** A stand-in function's call. */
     call: (name, that, args) => Reflect.apply(load()[name], that, args),
